@@ -1,0 +1,178 @@
+"""The file tree of a layer, built from disk and listed in tar order.
+
+A layer's tree has two parts: a root merged from copied directories (copyToRoot), and the
+store paths of a closure under ``nix/store``. Both are read from disk with one ``lstat``
+a file into small node objects; nothing is copied. ``entries`` lists the tree depth first,
+the children of each directory in byte order of their names: GNU tar's ``--sort=name``
+order and the order of a NAR, independent of the order in which the disk lists files.
+
+Merging copied directories follows ``rsync -a`` as dockerTools uses it: a later item's file
+replaces an earlier one; a later directory merges into an earlier directory; a later
+directory over an earlier symlink replaces the link, unless ``keep_dirlinks`` is set, when
+it merges into the directory the link resolves to inside the root.
+"""
+
+import collections
+import os
+import stat
+
+from .errors import StrataError
+
+Entry = collections.namedtuple("Entry", "name kind mode size source target in_store")
+"""One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file"
+or "symlink"; `source` the file to read for "file"; `target` the link target for "symlink";
+`in_store` true for files inside a store path (the only ones content may hard-link)."""
+
+COPIED_DIR_MODE = 0o755
+"""Directories of copied (copyToRoot) trees: the store's 0555 would make /etc read-only."""
+
+NIX_DIR_MODE = 0o755
+"""The modes of /nix and /nix/store, as dockerTools writes them."""
+
+_MAX_SYMLINK_HOPS = 40
+
+
+class Dir:
+    __slots__ = ("mode", "children")
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.children = {}
+
+
+class File:
+    __slots__ = ("mode", "size", "source", "in_store")
+
+    def __init__(self, mode, size, source, in_store):
+        self.mode = mode
+        self.size = size
+        self.source = source
+        self.in_store = in_store
+
+
+class Symlink:
+    __slots__ = ("target",)
+
+    def __init__(self, target):
+        self.target = target
+
+
+def read_node(path, dir_mode=None, in_store=False):
+    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
+    if stat.S_ISLNK(info.st_mode):
+        return Symlink(os.readlink(path))
+    if stat.S_ISREG(info.st_mode):
+        return File(stat.S_IMODE(info.st_mode), info.st_size, path, in_store)
+    if stat.S_ISDIR(info.st_mode):
+        node = Dir(stat.S_IMODE(info.st_mode) if dir_mode is None else dir_mode)
+        with os.scandir(path) as listing:
+            names = [entry.name for entry in listing]
+        for name in names:
+            node.children[name] = read_node(os.path.join(path, name), dir_mode, in_store)
+        return node
+    raise StrataError(
+        "%s: is a %s; an image holds only regular files, directories and symlinks"
+        % (os.fsdecode(path), _kind_name(info.st_mode)))
+
+
+def merged_root(items, keep_dirlinks):
+    """One root directory from the directories `items` (str paths), later items winning."""
+    root = Dir(COPIED_DIR_MODE)
+    for item in items:
+        node = read_node(os.fsencode(item), dir_mode=COPIED_DIR_MODE)
+        if not isinstance(node, Dir):
+            raise StrataError("copyToRoot: %s is not a directory; only directories are copied to /" % item)
+        _merge_children(root, root, (), node, keep_dirlinks)
+    return root
+
+
+def add_store_paths(root, store_dir, paths):
+    """Put the store `paths` (str) under `store_dir` in `root`; nothing when there are none."""
+    if not paths:
+        return
+    node = root
+    for part in os.fsencode(store_dir).strip(b"/").split(b"/"):
+        child = node.children.get(part)
+        if not isinstance(child, Dir):
+            child = node.children[part] = Dir(NIX_DIR_MODE)
+        node = child
+    for path in paths:
+        encoded = os.fsencode(path)
+        node.children[os.path.basename(encoded)] = read_node(encoded, in_store=True)
+
+
+def entries(root):
+    """The tree below `root` as Entry tuples, in tar order; the root itself is not listed."""
+    listed = []
+    _list_children(root, b"", listed)
+    return listed
+
+
+def _list_children(node, prefix, listed):
+    for name in sorted(node.children):
+        child = node.children[name]
+        path = prefix + name
+        if isinstance(child, Dir):
+            listed.append(Entry(path, "dir", child.mode, 0, None, None, False))
+            _list_children(child, path + b"/", listed)
+        elif isinstance(child, File):
+            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.in_store))
+        else:
+            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, False))
+
+
+def _merge_children(root, into, into_parts, source, keep_dirlinks):
+    for name, node in source.children.items():
+        existing = into.children.get(name)
+        parts = into_parts + (name,)
+        if isinstance(node, Dir):
+            if isinstance(existing, Symlink) and keep_dirlinks:
+                target = _resolve(root, parts)
+                if isinstance(target, Dir):
+                    _merge_children(root, target, parts, node, keep_dirlinks)
+                    continue
+            if isinstance(existing, Dir):
+                existing.mode = node.mode
+                _merge_children(root, existing, parts, node, keep_dirlinks)
+                continue
+        into.children[name] = node
+
+
+def _resolve(root, parts):
+    """The node at `parts` following symlinks inside `root`, as a container runtime would:
+    absolute targets start at the root and ``..`` never leaves it. None if there is none."""
+    pending = list(parts)
+    stack = []
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in (b"", b"."):
+            continue
+        if part == b"..":
+            if stack:
+                stack.pop()
+            continue
+        parent = stack[-1] if stack else root
+        if not isinstance(parent, Dir) or part not in parent.children:
+            return None
+        node = parent.children[part]
+        if isinstance(node, Symlink):
+            hops += 1
+            if hops > _MAX_SYMLINK_HOPS:
+                return None
+            if node.target.startswith(b"/"):
+                stack = []
+            pending = node.target.split(b"/") + pending
+            continue
+        stack.append(node)
+    return stack[-1] if stack else root
+
+
+def _kind_name(mode):
+    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+             (stat.S_ISBLK, "block device"))
+    return next((name for test, name in kinds if test(mode)), "special file")

@@ -1,0 +1,103 @@
+"""One layer: a tree's entries written as a tar, once, with its digests computed on the way.
+
+Hard links are decided from content, never from inodes: whether the store was optimised
+(``nix-store --optimise`` links identical files) is not part of a store path's identity, so
+inode links would make the same closure give different layers on different machines.
+Inside one layer, a store file whose size and mode match another's is hashed; when its
+bytes match an earlier entry's, it is written as a hard link to that entry. Files outside
+the store are always written out in full.
+"""
+
+import collections
+import hashlib
+
+from . import tarwriter
+from .errors import StrataError
+from .streams import FileSink, HashingSink, compressing
+
+CHUNK = 1 << 20
+
+Layer = collections.namedtuple("Layer", "diff_id digest size")
+"""`diff_id`: sha256 of the uncompressed tar; `digest` and `size`: of the blob as written."""
+
+
+def write_layer(entries, stream, mtime, owner, compressor):
+    """Write the layer tar of `entries` to the binary `stream` through `compressor`."""
+    blob = HashingSink(FileSink(stream))
+    tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
+    write_tar(entries, tar, mtime, owner)
+    tar.close()
+    return Layer(tar.digest(), blob.digest(), blob.size)
+
+
+def write_tar(entries, sink, mtime, owner):
+    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`."""
+    linkable = _sizes_shared(entries)
+    sizes_met = set()
+    first_of_content = {}
+    for entry in entries:
+        if entry.kind == "dir":
+            sink.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
+        elif entry.kind == "symlink":
+            sink.write(tarwriter.header(entry.name, "symlink", 0o777, mtime, owner, linkname=entry.target))
+        elif not entry.in_store or (entry.size, entry.mode) not in linkable:
+            _write_file(entry, sink, mtime, owner)
+        elif (entry.size, entry.mode) not in sizes_met:
+            # The first file of its size and mode: nothing earlier can match, so it is
+            # hashed while it is written, read once like every file that is not a candidate.
+            sizes_met.add((entry.size, entry.mode))
+            content = hashlib.sha256()
+            _write_file(entry, sink, mtime, owner, content)
+            first_of_content[(entry.size, entry.mode, content.digest())] = entry.name
+        else:
+            content = hashlib.sha256()
+            _read_chunks(entry, content.update)
+            key = (entry.size, entry.mode, content.digest())
+            earlier = first_of_content.get(key)
+            if earlier is None:
+                first_of_content[key] = entry.name
+                _write_file(entry, sink, mtime, owner)
+            else:
+                sink.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
+    sink.write(tarwriter.END_OF_ARCHIVE)
+
+
+def _sizes_shared(entries):
+    """The (size, mode) pairs that two or more non-empty store files have: the only
+    candidates for a hard link, so only these are hashed ahead of writing."""
+    counts = collections.Counter(
+        (entry.size, entry.mode) for entry in entries
+        if entry.kind == "file" and entry.in_store and entry.size > 0)
+    return {key for key, count in counts.items() if count > 1}
+
+
+def _write_file(entry, sink, mtime, owner, content=None):
+    """Header, bytes and padding of a regular file; its bytes also into `content` if given."""
+    sink.write(tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size))
+    if content is None:
+        _read_chunks(entry, sink.write)
+    else:
+        def both(chunk):
+            sink.write(chunk)
+            content.update(chunk)
+        _read_chunks(entry, both)
+    sink.write(tarwriter.padding(entry.size))
+
+
+def _read_chunks(entry, consume):
+    """Feed the file's bytes to `consume`; its size must still be what was listed, since the
+    header that states it may already be written."""
+    remaining = entry.size
+    try:
+        with open(entry.source, "rb") as stream:
+            while remaining > 0:
+                chunk = stream.read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                consume(chunk)
+                remaining -= len(chunk)
+            grew = remaining == 0 and stream.read(1)
+    except OSError as error:
+        raise StrataError("%s: cannot read: %s" % (entry.source.decode("utf-8", "replace"), error.strerror))
+    if remaining or grew:
+        raise StrataError("%s: changed size while the layer was written" % entry.source.decode("utf-8", "replace"))

@@ -1,0 +1,223 @@
+"""The JSON spec: the one document a Nix function hands to the builder.
+
+The Nix functions in ``lib/`` build their derivations with ``__structuredAttrs``, so Nix
+writes every attribute into ``.attrs.json``; that file is the spec. The builder reads these
+fields (anything else in it is Nix's own and ignored):
+
+========================  =============================================================
+``imageName``             image name; lowercased, then checked against the reference grammar
+``tag``                   tag, or null for the hash part of ``outputs.out`` (dockerTools' rule)
+``outputs.out``           where the image goes (Nix fills it in)
+``closure``               the closure graph: exportReferencesGraph's list (structured attrs),
+                          or the path of a file in the plain/registration line format
+``copyToRoot``            store directories whose contents are copied to ``/``, in order
+``configRefs``            a store file whose references are what ``config`` refers to, or null
+``keepContentsDirlinks``  merge a later directory through an earlier symlink (default false)
+``config``                the container config (``Cmd``, ``Env``, ...), an object or null
+``architecture``          GOARCH name, e.g. ``amd64``; ``variant`` (e.g. ``v8``) or null
+``os``                    default ``linux``
+``created``               RFC 3339 time of the image, or ``"now"`` (not reproducible)
+``mtime``                 time of every file: RFC 3339, seconds, or null for SOURCE_DATE_EPOCH,
+                          else ``created`` (1970-01-01T00:00:01Z when ``created`` is ``"now"``)
+``uid gid uname gname``   owner of every entry (default 0, 0, root, root)
+``extraCommands``         shell run in a copy of the root before it is written ("" for none)
+``shell``, ``toolsPath``  the shell for extraCommands and its PATH
+``compressor``            ``none``, ``gz`` or ``zstd`` for the layer blobs (default ``gz``)
+``storeDir``              the Nix store directory (default ``/nix/store``)
+========================  =============================================================
+
+Every field is checked here, once; an error names the field and what is wrong with it.
+"""
+
+import collections
+import datetime
+import json
+import os
+
+from . import naming
+from .errors import StrataError
+from .streams import COMPRESSORS
+
+ImageSpec = collections.namedtuple("ImageSpec", [
+    "name", "tag", "out", "closure", "copy_to_root", "config_refs", "keep_dirlinks", "config",
+    "architecture", "variant", "os", "created", "mtime", "uid", "gid", "uname", "gname",
+    "extra_commands", "shell", "tools_path", "compressor", "store_dir"])
+
+DEFAULT_CREATED = "1970-01-01T00:00:01Z"
+
+# The container config fields of the Docker and OCI image specs, with their JSON types.
+_LIST_OF_STRINGS = "a list of strings"
+_STRING = "a string"
+_STRING_MAP = "an object of strings"
+_SET = "an object whose values are {}"
+CONFIG_FIELDS = {
+    "User": _STRING, "ExposedPorts": _SET, "Env": _LIST_OF_STRINGS, "Entrypoint": _LIST_OF_STRINGS,
+    "Cmd": _LIST_OF_STRINGS, "Volumes": _SET, "WorkingDir": _STRING, "Labels": _STRING_MAP,
+    "StopSignal": _STRING, "Shell": _LIST_OF_STRINGS, "OnBuild": _LIST_OF_STRINGS,
+    "Healthcheck": "an object", "ArgsEscaped": "a boolean", "Memory": "an integer",
+    "MemorySwap": "an integer", "CpuShares": "an integer",
+}
+
+
+def load(filename):
+    """The parsed JSON document in `filename`, with errors that name the file and line."""
+    try:
+        with open(filename, "rb") as stream:
+            return json.load(stream)
+    except OSError as error:
+        raise StrataError("%s: cannot read the spec: %s" % (filename, error.strerror))
+    except ValueError as error:
+        raise StrataError("%s: not valid JSON: %s" % (filename, error))
+
+
+def image_spec(document, out=None, environ=os.environ):
+    """An ImageSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
+    fields = _Fields(document)
+    out = out or fields.get("outputs", dict, {}).get("out")
+    if not isinstance(out, str) or not out:
+        raise StrataError("outputs.out: no output path given (set it, or pass --out)")
+    created = fields.get("created", str, DEFAULT_CREATED)
+    created_time = _now() if created == "now" else parse_time(created, "created")
+    tag = fields.get("tag", str, None)
+    mtime = _mtime(fields, created, created_time, environ)
+    return ImageSpec(
+        name=naming.image_name(fields.get("imageName", str)),
+        tag=naming.image_tag(naming.tag_from_output(out) if tag is None else tag),
+        out=out,
+        closure=fields.get("closure", (list, str), []),
+        copy_to_root=fields.string_list("copyToRoot"),
+        config_refs=fields.get("configRefs", str, None),
+        keep_dirlinks=fields.get("keepContentsDirlinks", bool, False),
+        config=container_config(fields.get("config", dict, None)),
+        architecture=fields.get("architecture", str, "amd64"),
+        variant=fields.get("variant", str, None),
+        os=fields.get("os", str, "linux"),
+        created=format_time(created_time),
+        mtime=mtime,
+        uid=fields.owner_id("uid"), gid=fields.owner_id("gid"),
+        uname=fields.get("uname", str, "root"), gname=fields.get("gname", str, "root"),
+        extra_commands=fields.get("extraCommands", str, ""),
+        shell=fields.get("shell", str, None),
+        tools_path=fields.get("toolsPath", str, "/usr/bin:/bin"),
+        compressor=fields.choice("compressor", COMPRESSORS, "gz"),
+        store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"),
+    )
+
+
+def container_config(config):
+    """The config object with every known field checked for its type; unknown fields are an
+    error, since a misspelt ``cmd`` would otherwise be silently dropped by every runtime."""
+    if config is None:
+        return {}
+    for key, value in config.items():
+        expected = CONFIG_FIELDS.get(key)
+        if expected is None:
+            raise StrataError("config.%s: not a container config field (known: %s)"
+                              % (key, ", ".join(sorted(CONFIG_FIELDS))))
+        if not _has_type(value, expected):
+            raise StrataError("config.%s: expected %s, got %s" % (key, expected, json.dumps(value)))
+    for entry in config.get("Env", []):
+        if "=" not in entry:
+            raise StrataError("config.Env: %r is not NAME=VALUE" % entry)
+    return config
+
+
+def parse_time(text, field):
+    """Seconds since the epoch of an RFC 3339 time such as ``1970-01-01T00:00:01Z``."""
+    try:
+        when = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise StrataError("%s: %r is not an RFC 3339 time like 1970-01-01T00:00:01Z" % (field, text))
+    if when.tzinfo is None:
+        raise StrataError("%s: %r has no time zone; add Z or an offset" % (field, text))
+    seconds = int(when.timestamp())
+    if seconds < 0:
+        raise StrataError("%s: %r is before 1970" % (field, text))
+    return seconds
+
+
+def format_time(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now():
+    return int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+
+
+def _mtime(fields, created, created_time, environ):
+    mtime = fields.get("mtime", (int, str), None)
+    if isinstance(mtime, str):
+        return parse_time(mtime, "mtime")
+    if mtime is not None:
+        if mtime < 0 or isinstance(mtime, bool):
+            raise StrataError("mtime: expected seconds since 1970, got %r" % mtime)
+        return mtime
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        if not epoch.isdigit():
+            raise StrataError("SOURCE_DATE_EPOCH: expected seconds since 1970, got %r" % epoch)
+        return int(epoch)
+    return parse_time(DEFAULT_CREATED, "mtime") if created == "now" else created_time
+
+
+def _has_type(value, expected):
+    if expected == _STRING:
+        return isinstance(value, str)
+    if expected == _LIST_OF_STRINGS:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if expected == _STRING_MAP:
+        return isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
+    if expected == _SET:
+        return isinstance(value, dict) and all(item == {} for item in value.values())
+    if expected == "a boolean":
+        return isinstance(value, bool)
+    if expected == "an integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, dict)
+
+
+class _Fields:
+    """Typed access to the spec's fields; a missing field without a default is an error."""
+
+    _REQUIRED = object()
+
+    def __init__(self, document):
+        if not isinstance(document, dict):
+            raise StrataError("spec: expected a JSON object, got %s" % type(document).__name__)
+        self.document = document
+
+    def get(self, key, types, default=_REQUIRED):
+        value = self.document.get(key)
+        if value is None:
+            if default is self._REQUIRED:
+                raise StrataError("%s: missing" % key)
+            return default
+        if not isinstance(value, types) or (isinstance(value, bool) and types in (int, (int, str))):
+            raise StrataError("%s: expected %s, got %s" % (key, _type_names(types), json.dumps(value)))
+        return value
+
+    def string_list(self, key):
+        value = self.get(key, list, [])
+        for item in value:
+            if not isinstance(item, str):
+                raise StrataError("%s: expected a list of store paths, got %s" % (key, json.dumps(item)))
+        return value
+
+    def owner_id(self, key):
+        value = self.get(key, int, 0)
+        if not 0 <= value < 1 << 32:
+            raise StrataError("%s: %d is not a user or group id" % (key, value))
+        return value
+
+    def choice(self, key, choices, default):
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise StrataError("%s: %r is not one of %s" % (key, value, ", ".join(sorted(choices))))
+        return value
+
+
+def _type_names(types):
+    names = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean"}
+    if isinstance(types, tuple):
+        return " or ".join(names[t] for t in types)
+    return names[types]

@@ -1,0 +1,115 @@
+"""Deterministic tar headers.
+
+Every header is POSIX ustar; a PAX extended header (``x``) goes before it only when a
+field does not fit: a name or link target over 100 bytes or not ASCII, a size of 8 GiB or
+more, an owner id over 0o7777777, an owner name over 32 bytes or not ASCII. Names that are
+not UTF-8 are carried raw with ``hdrcharset=BINARY``. Nothing in a header comes from the
+host: the caller gives the mtime and owner, and there are no atime, ctime or device fields.
+The archive ends with two zero blocks and no record padding, as Go's archive/tar writes it,
+so the tar is exactly the sum of its entries.
+"""
+
+import collections
+
+BLOCK = 512
+END_OF_ARCHIVE = bytes(2 * BLOCK)
+
+Owner = collections.namedtuple("Owner", "uid gid uname gname")
+ROOT = Owner(0, 0, "root", "root")
+
+TYPEFLAGS = {"file": b"0", "hardlink": b"1", "symlink": b"2", "dir": b"5", "pax": b"x"}
+
+_MAX_OCTAL = {8: 0o7777777, 12: 0o77777777777}
+
+
+def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
+    """The header block(s) of one entry. `name` and `linkname` are bytes; a directory's name
+    gets its trailing slash here."""
+    if kind == "dir" and not name.endswith(b"/"):
+        name += b"/"
+    uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
+    records = []
+    if not _fits(name, 100) or not _fits(linkname, 100):
+        if not (_utf8(name) and _utf8(linkname)):
+            records.append((b"hdrcharset", b"BINARY"))
+        if not _fits(name, 100):
+            records.append((b"path", name))
+        if not _fits(linkname, 100):
+            records.append((b"linkpath", linkname))
+    for key, value, width in ((b"size", size, 12), (b"uid", owner.uid, 8), (b"gid", owner.gid, 8)):
+        if value > _MAX_OCTAL[width]:
+            records.append((key, str(value).encode("ascii")))
+    for key, value in ((b"uname", uname), (b"gname", gname)):
+        if not _fits(value, 32):
+            records.append((key, value))
+    ustar = _ustar(name[:100], TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size,
+                   linkname[:100], uname[:32], gname[:32])
+    if not records:
+        return ustar
+    data = b"".join(_pax_record(key, value) for key, value in records)
+    pax = _ustar(b"././@PaxHeader", TYPEFLAGS["pax"], 0o644, 0, 0, 0, len(data), b"", b"", b"")
+    return pax + data + padding(len(data)) + ustar
+
+
+def big_header(name, mode, mtime, owner, size):
+    """A one-block header for a regular file whose size is known only after its data is
+    written (see dockerarchive): sizes of 8 GiB and more use GNU's base-256 number form,
+    which Go, GNU tar and Python read, so the header never grows."""
+    return _ustar(name, TYPEFLAGS["file"], mode, mtime, owner.uid, owner.gid, size, b"",
+                  owner.uname.encode("utf-8"), owner.gname.encode("utf-8"), base256_size=True)
+
+
+def padding(size):
+    """The zero bytes that fill an entry's data up to a whole block."""
+    return bytes(-size % BLOCK)
+
+
+def _ustar(name, typeflag, mode, mtime, uid, gid, size, linkname, uname, gname, base256_size=False):
+    block = bytearray(BLOCK)
+    block[0:len(name)] = name
+    block[100:108] = _octal(mode, 8)
+    block[108:116] = _octal(uid if uid <= _MAX_OCTAL[8] else 0, 8)
+    block[116:124] = _octal(gid if gid <= _MAX_OCTAL[8] else 0, 8)
+    if size > _MAX_OCTAL[12]:
+        block[124:136] = _base256(size, 12) if base256_size else _octal(0, 12)
+    else:
+        block[124:136] = _octal(size, 12)
+    block[136:148] = _octal(mtime, 12)
+    block[148:156] = b" " * 8
+    block[156:157] = typeflag
+    block[157:157 + len(linkname)] = linkname
+    block[257:265] = b"ustar\x0000"
+    block[265:265 + len(uname)] = uname
+    block[297:297 + len(gname)] = gname
+    block[329:337] = _octal(0, 8)
+    block[337:345] = _octal(0, 8)
+    block[148:156] = b"%06o\x00 " % sum(block)
+    return bytes(block)
+
+
+def _octal(value, width):
+    return b"%0*o\x00" % (width - 1, value)
+
+
+def _base256(value, width):
+    return bytes([0x80]) + value.to_bytes(width - 1, "big")
+
+
+def _pax_record(key, value):
+    body = b" " + key + b"=" + value + b"\n"
+    length = len(body) + 1
+    while len(str(length)) + len(body) != length:
+        length += 1
+    return str(length).encode("ascii") + body
+
+
+def _fits(value, width):
+    return len(value) <= width and value.isascii()
+
+
+def _utf8(value):
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

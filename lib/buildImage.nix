@@ -1,0 +1,81 @@
+# buildImage: a Docker archive of one layer, as nixpkgs' dockerTools.buildImage makes.
+#
+# The layer holds the contents of `copyToRoot` at / and, under /nix/store, the closure of
+# what those files and `config` refer to (a package that refers to no store path adds no
+# /nix). Arguments, with their defaults:
+#   name                  image name; lowercased (an invalid name is an error)
+#   tag                   null: the hash part of the output path, stable across rebuilds
+#   copyToRoot            a derivation or a list of them, copied to / in order
+#   contents              deprecated name of copyToRoot (warns)
+#   keepContentsDirlinks  false: a later directory replaces an earlier symlink to one;
+#                         true: it is merged into the linked directory
+#   config                the container config: Cmd, Entrypoint, Env, WorkingDir, User, ...
+#   architecture          GOARCH name, from `system` (x86_64-linux: amd64)
+#   variant               from `system` when architecture is its own (aarch64: v8), else null
+#   created               "1970-01-01T00:00:01Z"; "now" makes every build differ
+#   mtime                 time of every file: null means SOURCE_DATE_EPOCH, else `created`
+#                         (1970-01-01T00:00:01Z when created is "now")
+#   uid gid uname gname   owner of every file: 0 0 "root" "root"
+#   extraCommands         shell run in (a copy of) the layer's root before it is written
+#   compressor            "gz" (layer blobs gzipped), "none", or "zstd" (Python >= 3.14)
+#   meta                  as for any derivation
+# passthru: imageName, imageTag, buildArgs.
+plumbing:
+let
+  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf;
+in
+args@{ name
+, tag ? null
+, copyToRoot ? null
+, contents ? null
+, keepContentsDirlinks ? false
+, config ? null
+, architecture ? (platformOf plumbing.system).architecture
+, variant ? (let platform = platformOf plumbing.system; in
+    if platform.architecture == architecture then platform.variant else null)
+, created ? "1970-01-01T00:00:01Z"
+, mtime ? null
+, uid ? 0
+, gid ? 0
+, uname ? "root"
+, gname ? "root"
+, extraCommands ? ""
+, compressor ? "gz"
+, runAsRoot ? null
+, meta ? { }
+}:
+let
+  roots =
+    if contents != null && copyToRoot != null then
+      throw "strata.buildImage: `contents` is the old name of `copyToRoot`; pass only `copyToRoot`"
+    else if contents != null then
+      builtins.trace "warning: strata.buildImage: `contents` is deprecated, use `copyToRoot`" (toList contents)
+    else if copyToRoot == null then [ ]
+    else toList copyToRoot;
+
+  imageName = toLower name;
+
+  configRefs = writeText "${baseName imageName}-config.json" (builtins.toJSON config);
+
+  image = runBuilder {
+    name = "docker-image-${baseName imageName}.tar";
+    command = "build-image";
+    attrs = {
+      imageName = name;
+      inherit tag keepContentsDirlinks config architecture variant created mtime
+        uid gid uname gname extraCommands compressor configRefs;
+      inherit (plumbing) shell toolsPath;
+      copyToRoot = roots;
+      storeDir = builtins.storeDir;
+      exportReferencesGraph.closure = roots ++ [ configRefs ];
+    };
+  };
+in
+if runAsRoot != null then
+  throw "strata.buildImage: `runAsRoot` needs a VM, which strata does without; use `extraCommands` (and `uid`/`gid`)"
+else
+  image // {
+    inherit imageName meta;
+    imageTag = if tag != null then tag else hashPart image;
+    buildArgs = args;
+  }

@@ -1,0 +1,71 @@
+# What the public functions share: running the Python builder, small derivations, names
+# and platforms. Not part of the API.
+{ python3, system, shell, toolsPath }:
+let
+  # The builder's Python package, alone in the store: editing tests or docs rebuilds nothing.
+  src = builtins.path {
+    name = "strata-builder";
+    path = ./..;
+    filter = path: type:
+      let root = toString ./..; in
+      path == root + "/builder"
+      || (dirOf path == root + "/builder" && type == "regular" && builtins.match ".*\\.py" path != null);
+  };
+
+  interpreter =
+    if builtins.isString python3 then python3
+    else python3.interpreter or "${python3}/bin/python3";
+
+  upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
+  lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
+
+  # Nix systems and the GOARCH name and variant images carry for them.
+  platforms = {
+    "x86_64-linux" = { architecture = "amd64"; variant = null; };
+    "aarch64-linux" = { architecture = "arm64"; variant = "v8"; };
+    "armv7l-linux" = { architecture = "arm"; variant = "v7"; };
+    "armv6l-linux" = { architecture = "arm"; variant = "v6"; };
+    "i686-linux" = { architecture = "386"; variant = null; };
+    "powerpc64le-linux" = { architecture = "ppc64le"; variant = null; };
+    "s390x-linux" = { architecture = "s390x"; variant = null; };
+    "riscv64-linux" = { architecture = "riscv64"; variant = null; };
+  };
+in
+rec {
+  inherit system shell toolsPath;
+
+  # A derivation whose builder is `python3 -m builder <command>`. It uses structured attrs,
+  # so Nix writes `attrs` into .attrs.json, which is the builder's JSON spec: the one seam
+  # between Nix and Python, documented in builder/spec.py.
+  runBuilder = { name, command, attrs }:
+    builtins.derivation ({
+      inherit name system;
+      builder = interpreter;
+      args = [ "-I" "-B" "-c"
+        "import sys; sys.path.insert(0, '${src}'); from builder.cli import main; sys.exit(main(sys.argv[1:]))"
+        command ];
+      __structuredAttrs = true;
+    } // attrs);
+
+  # A store file holding `text`. Unlike builtins.toFile it may mention derivation outputs,
+  # and Nix records them as its references: how the store paths a config names are found.
+  writeText = name: text:
+    builtins.derivation {
+      inherit name system text;
+      builder = interpreter;
+      args = [ "-I" "-c" "import os; open(os.environ['out'], 'w').write(os.environ['text'])" ];
+    };
+
+  toLower = builtins.replaceStrings upper lower;
+
+  toList = value: if builtins.isList value then value else [ value ];
+
+  # The last component of an image name, for store path names: "registry:5000/a/b" -> "b".
+  baseName = name: let parts = builtins.split "/" name; in builtins.elemAt parts (builtins.length parts - 1);
+
+  # dockerTools' default tag: the hash part of the image's own store path.
+  hashPart = drv: builtins.substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext drv.outPath));
+
+  platformOf = system:
+    platforms.${system} or (throw "strata: no container architecture is known for system ${system}; pass `architecture`");
+}
