@@ -61,7 +61,13 @@ rec {
   toList = value: if builtins.isList value then value else [ value ];
 
   # The last component of an image name, for store path names: "registry:5000/a/b" -> "b".
-  baseName = name: let parts = builtins.split "/" name; in builtins.elemAt parts (builtins.length parts - 1);
+  # A name no store path may carry is left for the builder to reject with its message.
+  baseName = name:
+    let
+      parts = builtins.split "/" name;
+      last = builtins.elemAt parts (builtins.length parts - 1);
+    in
+    if builtins.match "[a-z0-9._-]+" last != null then last else "invalid-name";
 
   # dockerTools' default tag: the hash part of the image's own store path.
   hashPart = drv: builtins.substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext drv.outPath));

@@ -1,0 +1,68 @@
+"""Shared helpers: the repository, real nix-build runs, and a registry on 127.0.0.1."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+NIX_BUILD = [os.path.join(REPO, "scripts", "nix-build")]
+IMAGES = os.path.join(REPO, "tests", "nix", "images.nix")
+
+
+def nix_build(attr, *extra, expression=IMAGES):
+    """Build `attr` of `expression` in the sandbox; the output path, or the failed run."""
+    return subprocess.run(["bash"] + NIX_BUILD + [expression, "-A", attr, "--no-out-link"] + list(extra),
+                          capture_output=True, text=True)
+
+
+def built(attr, expression=IMAGES):
+    run = nix_build(attr, expression=expression)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def nix_eval(expression):
+    run = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expression],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def run(*command, **options):
+    """Run a real tool; its stdout, or a failed assertion with what it said."""
+    finished = subprocess.run(command, capture_output=True, text=True, **options)
+    assert finished.returncode == 0, "%s failed:\n%s%s" % (command, finished.stdout, finished.stderr)
+    return finished.stdout
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A docker-registry serving on 127.0.0.1; yields its address host:port."""
+    directory = tmp_path_factory.mktemp("registry")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = directory / "config.yml"
+    config.write_text(
+        "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
+        % (directory / "data", port))
+    server = subprocess.Popen(["docker-registry", "serve", str(config)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "docker-registry did not start"
+            assert server.poll() is None, "docker-registry exited"
+            time.sleep(0.2)
+    yield "127.0.0.1:%d" % port
+    server.terminate()
+    server.wait(timeout=30)
