@@ -55,6 +55,7 @@ def read_registration(filename):
     graph = {}
     while not reader.at_end():
         path = _store_path(reader.next("a store path"), reader.where())
+        path_line = reader.where()
         second = reader.next("a deriver or hash")
         nar_hash = nar_size = None
         if second and not second.startswith("/"):
@@ -64,7 +65,7 @@ def read_registration(filename):
         count = reader.number("the number of references")
         refs = tuple(_store_path(reader.next("a reference"), reader.where()) for _ in range(count))
         if path in graph:
-            raise StrataError("%s: %s is listed twice" % (reader.where(), path))
+            raise StrataError("%s: %s is listed twice" % (path_line, path))
         graph[path] = PathInfo(path, refs, nar_hash, nar_size)
     return _checked(graph, filename)
 

@@ -1,0 +1,113 @@
+"""The command line as Nix calls it, on a closure made in a temporary directory."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+from conftest import REPO
+
+
+def builder(*args, env=None, cwd=None):
+    environment = dict(os.environ, PYTHONPATH=REPO)
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "builder"] + list(args), capture_output=True, text=True,
+                          env=environment, cwd=cwd)
+
+
+def closure(tmp_path):
+    """A copyToRoot package referring to a library path, and the spec naming them."""
+    store = tmp_path / "store"
+    lib = store / "aaa-lib"
+    (lib / "lib").mkdir(parents=True)
+    (lib / "lib" / "libx.so").write_bytes(b"\x7fELF" + bytes(100))
+    pkg = store / "bbb-pkg"
+    (pkg / "bin").mkdir(parents=True)
+    (pkg / "bin" / "app").write_text("#!%s/lib/libx.so\n" % lib)
+    os.chmod(pkg / "bin" / "app", 0o555)
+    return {
+        "imageName": "Demo", "tag": "t",
+        "closure": [{"path": str(pkg), "references": [str(lib)]}, {"path": str(lib), "references": []}],
+        "copyToRoot": [str(pkg)], "config": {"Cmd": ["/bin/app"]},
+    }
+
+
+def write_spec(tmp_path, document, name="spec.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def test_help():
+    run = builder("--help")
+    assert run.returncode == 0 and "build-image" in run.stdout
+
+
+def test_build_image_writes_a_docker_archive(tmp_path):
+    out = tmp_path / "image.tar"
+    run = builder("build-image", write_spec(tmp_path, closure(tmp_path)), "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    with tarfile.open(out) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+        assert manifest[0]["RepoTags"] == ["demo:t"]
+        layer_blob = archive.extractfile(manifest[0]["Layers"][0]).read()
+        assert manifest[0]["Layers"][0].endswith(hashlib.sha256(layer_blob).hexdigest())
+        config = archive.extractfile(manifest[0]["Config"]).read()
+        assert manifest[0]["Config"].endswith(hashlib.sha256(config).hexdigest())
+        layer = tarfile.open(fileobj=archive.extractfile(manifest[0]["Layers"][0]))
+        names = layer.getnames()
+    assert names[:3] == ["bin", "bin/app", "nix"] and "nix/store/aaa-lib/lib/libx.so" in names
+    assert not any(name.startswith("nix/store/bbb-pkg") for name in names)
+
+
+def test_output_bytes_do_not_depend_on_time_zone_umask_locale_or_directory(tmp_path):
+    document = closure(tmp_path)
+    outputs = []
+    for index, env in enumerate([{"TZ": "UTC", "LC_ALL": "C"}, {"TZ": "Asia/Kolkata", "LC_ALL": "C.UTF-8"}]):
+        work = tmp_path / ("work%d" % index)
+        work.mkdir()
+        os.chmod(work, 0o700 if index else 0o755)
+        out = work / "image.tar"
+        run = subprocess.run(["sh", "-c", "umask %s && exec \"$@\"" % ("077" if index else "022"), "sh",
+                              sys.executable, "-m", "builder", "build-image", write_spec(work, document), "--out", str(out)],
+                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=REPO, **env), cwd=work)
+        assert run.returncode == 0, run.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_a_malformed_graph_file_is_one_line_naming_file_and_line_and_nothing_is_written(tmp_path):
+    graph = tmp_path / "graph"
+    graph.write_text("/nix/store/aaa-a\n\nmany\n")
+    document = dict(closure(tmp_path), closure=str(graph))
+    spec = write_spec(tmp_path, document)
+    before = sorted(os.listdir(tmp_path))
+    run = builder("build-image", spec, "--out", str(tmp_path / "image.tar"))
+    assert run.returncode == 1
+    assert run.stderr == "strata: error: %s:3: expected the number of references, got 'many'\n" % graph
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_an_error_while_writing_leaves_no_output(tmp_path):
+    document = closure(tmp_path)
+    os.mkfifo(tmp_path / "store" / "bbb-pkg" / "bin" / "pipe")
+    out = tmp_path / "image.tar"
+    run = builder("build-image", write_spec(tmp_path, document), "--out", str(out))
+    assert run.returncode == 1 and "bin/pipe: is a fifo" in run.stderr and "Traceback" not in run.stderr
+    assert not out.exists()
+
+
+def test_extra_commands_run_in_a_copy_of_the_root(tmp_path):
+    document = dict(closure(tmp_path), extraCommands="mkdir -m 1777 tmp && test -x bin/app && echo hi > etc-file",
+                    shell="/bin/sh")
+    out = tmp_path / "image.tar"
+    run = builder("build-image", write_spec(tmp_path, document), "--out", str(out), env={"TMPDIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    with tarfile.open(out) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))
+        layer = tarfile.open(fileobj=archive.extractfile(manifest[0]["Layers"][0]))
+        members = {m.name: m for m in layer.getmembers()}
+    assert members["tmp"].mode == 0o1777 and members["bin/app"].mode == 0o555 and "etc-file" in members
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("strata-root-")], "scratch removed"

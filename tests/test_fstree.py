@@ -1,0 +1,83 @@
+import os
+import subprocess
+
+import pytest
+
+from builder import fstree
+from builder.errors import StrataError
+
+
+def make(root, spec):
+    """Make files from {relative path: content | ('link', target) | None for a directory}."""
+    for path, content in spec.items():
+        full = root / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            full.mkdir(exist_ok=True)
+        elif isinstance(content, tuple):
+            os.symlink(content[1], full)
+        else:
+            full.write_text(content)
+    return str(root)
+
+
+def names(root):
+    return [entry.name.decode() + ("/" if entry.kind == "dir" else "") for entry in fstree.entries(root)]
+
+
+def test_order_is_gnu_tar_sort_name_order(tmp_path):
+    tree = make(tmp_path / "t", {"a-c": "", "Z": "", "a/b": "", "_x": "", "B": None, "a.d": ""})
+    listed = names(fstree.merged_root([tree], False))
+    assert listed == ["B/", "Z", "_x", "a/", "a/b", "a-c", "a.d"]
+    gnu = subprocess.run(["tar", "--sort=name", "-cf", "-", "-C", tree, "."], capture_output=True, check=True,
+                         env={"LC_ALL": "C", "PATH": os.environ["PATH"]}).stdout
+    gnu_names = subprocess.run(["tar", "tf", "-"], input=gnu, capture_output=True, check=True).stdout.decode().split()
+    assert [name[2:] for name in gnu_names[1:]] == listed
+
+
+def test_later_items_win_and_directories_merge(tmp_path):
+    first = make(tmp_path / "1", {"etc/a": "1", "etc/b": "1", "bin": ("link", "usr/bin"), "usr/bin/x": "1"})
+    second = make(tmp_path / "2", {"etc/b": "2", "etc/c": "2", "bin/y": "2"})
+    root = fstree.merged_root([first, second], keep_dirlinks=False)
+    assert names(root) == ["bin/", "bin/y", "etc/", "etc/a", "etc/b", "etc/c", "usr/", "usr/bin/", "usr/bin/x"]
+    assert root.children[b"etc"].children[b"b"].source.endswith(b"2/etc/b")
+
+
+def test_keep_dirlinks_merges_through_the_link_inside_the_root(tmp_path):
+    first = make(tmp_path / "1", {"bin": ("link", "/usr/bin"), "usr/bin/x": "1", "up": ("link", "../../..")})
+    second = make(tmp_path / "2", {"bin/y": "2", "up/z": "2"})
+    root = fstree.merged_root([first, second], keep_dirlinks=True)
+    # "up" leads above the root, which a runtime clamps to the root: z lands at /z.
+    assert names(root) == ["bin", "up", "usr/", "usr/bin/", "usr/bin/x", "usr/bin/y", "z"]
+
+
+def test_copied_directories_are_0755_and_store_paths_keep_their_modes(tmp_path):
+    tree = make(tmp_path / "root", {"etc/x": "1"})
+    store_path = make(tmp_path / "store" / "abc-pkg", {"bin/tool": "t"})
+    os.chmod(store_path + "/bin", 0o555)
+    os.chmod(tree + "/etc", 0o555)
+    root = fstree.merged_root([tree], False)
+    fstree.add_store_paths(root, "/nix/store", [store_path])
+    listed = {entry.name: entry for entry in fstree.entries(root)}
+    assert listed[b"etc"].mode == 0o755 and listed[b"nix"].mode == 0o755
+    assert listed[b"nix/store/abc-pkg/bin"].mode == 0o555
+    assert listed[b"nix/store/abc-pkg/bin/tool"].in_store and not listed[b"etc/x"].in_store
+
+
+def test_no_store_paths_no_nix(tmp_path):
+    root = fstree.merged_root([make(tmp_path / "r", {"etc/x": "1"})], False)
+    fstree.add_store_paths(root, "/nix/store", [])
+    assert names(root) == ["etc/", "etc/x"]
+
+
+def test_special_files_are_refused(tmp_path):
+    tree = make(tmp_path / "r", {"etc/x": "1"})
+    os.mkfifo(tree + "/etc/pipe")
+    with pytest.raises(StrataError, match=r"etc/pipe: is a fifo; an image holds only regular files"):
+        fstree.merged_root([tree], False)
+
+
+def test_copy_to_root_items_must_be_directories(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StrataError, match="copyToRoot: .*file is not a directory"):
+        fstree.merged_root([str(tmp_path / "file")], False)

@@ -1,0 +1,62 @@
+import pytest
+
+from builder import spec
+from builder.errors import StrataError
+
+OUT = "/nix/store/4k0pklpl2asx6jzfg62232iq38cv3jw0-docker-image-x.tar"
+
+
+def image_spec(environ=None, **fields):
+    document = {"imageName": "X", "outputs": {"out": OUT}}
+    document.update(fields)
+    return spec.image_spec(document, environ=environ or {})
+
+
+def test_defaults_match_docker_tools():
+    parsed = image_spec()
+    assert (parsed.name, parsed.tag) == ("x", "4k0pklpl2asx6jzfg62232iq38cv3jw0")
+    assert parsed.created == "1970-01-01T00:00:01Z" and parsed.mtime == 1
+    assert (parsed.uid, parsed.gid, parsed.uname, parsed.gname) == (0, 0, "root", "root")
+    assert parsed.compressor == "gz" and parsed.config == {} and parsed.architecture == "amd64"
+
+
+def test_mtime_comes_from_mtime_then_source_date_epoch_then_created():
+    assert image_spec(mtime="2001-02-03T04:05:06Z").mtime == 981173106
+    assert image_spec(mtime=5, environ={"SOURCE_DATE_EPOCH": "9"}).mtime == 5
+    assert image_spec(environ={"SOURCE_DATE_EPOCH": "9"}).mtime == 9
+    assert image_spec(created="2024-05-01T12:00:00+02:00").mtime == 1714557600
+    now = image_spec(created="now")
+    assert now.mtime == 1 and now.created > "2026"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"config": "x"}, 'config: expected an object, got "x"'),
+    ({"config": {"Cmd": "/bin/sh"}}, 'config.Cmd: expected a list of strings, got "/bin/sh"'),
+    ({"config": {"cmd": ["/bin/sh"]}}, "config.cmd: not a container config field"),
+    ({"config": {"Env": ["PATH"]}}, "config.Env: 'PATH' is not NAME=VALUE"),
+    ({"config": {"ExposedPorts": {"80/tcp": 1}}}, "config.ExposedPorts: expected an object whose values are {}"),
+    ({"created": "yesterday"}, "created: 'yesterday' is not an RFC 3339 time"),
+    ({"created": "2024-01-01T00:00:00"}, "created: '2024-01-01T00:00:00' has no time zone"),
+    ({"compressor": "bz2"}, "compressor: 'bz2' is not one of gz, none, zstd"),
+    ({"uid": -1}, "uid: -1 is not a user or group id"),
+    ({"uid": True}, "uid: expected an integer, got true"),
+    ({"imageName": None}, "imageName: missing"),
+    ({"tag": "a:b"}, "tag: 'a:b' is not a valid tag"),
+    ({"outputs": {}}, "outputs.out: no output path given"),
+])
+def test_bad_fields_are_named(fields, message):
+    with pytest.raises(StrataError) as error:
+        image_spec(**fields)
+    assert message in str(error.value)
+
+
+def test_bad_source_date_epoch():
+    with pytest.raises(StrataError, match="SOURCE_DATE_EPOCH: expected seconds"):
+        image_spec(environ={"SOURCE_DATE_EPOCH": "yesterday"})
+
+
+def test_load_names_the_file_and_line_of_bad_json(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text('{\n"imageName": }')
+    with pytest.raises(StrataError, match=r"spec.json: not valid JSON: .*line 2"):
+        spec.load(str(path))
