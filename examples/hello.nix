@@ -4,29 +4,25 @@
 , system ? builtins.currentSystem
 }:
 let
-  hostTools = { PATH = "/usr/bin:/bin"; };
-
-  busybox = derivation (hostTools // {
-    name = "busybox";
-    inherit system;
+  # A store path made by a shell script with the host's tools.
+  package = name: script: derivation {
+    inherit name system;
     builder = "/bin/sh";
-    args = [ "-c" ''
-      mkdir -p $out/bin
-      cp /bin/busybox $out/bin/busybox
-      for applet in sh echo cat ls; do ln -s busybox $out/bin/$applet; done
-    '' ];
-  });
+    args = [ "-c" script ];
+    PATH = "/usr/bin:/bin";
+  };
 
-  app = derivation (hostTools // {
-    name = "hello-app";
-    inherit system;
-    builder = "/bin/sh";
-    args = [ "-c" ''
-      mkdir -p $out/bin
-      printf '#!${busybox}/bin/sh\necho "Hello from strata: $GREETING"\n' > $out/bin/app
-      chmod 555 $out/bin/app
-    '' ];
-  });
+  busybox = package "busybox" ''
+    mkdir -p $out/bin
+    cp /bin/busybox $out/bin/busybox
+    for applet in sh echo cat ls; do ln -s busybox $out/bin/$applet; done
+  '';
+
+  app = package "hello-app" ''
+    mkdir -p $out/bin
+    printf '#!${busybox}/bin/sh\necho "Hello from strata: $GREETING"\n' > $out/bin/app
+    chmod 555 $out/bin/app
+  '';
 in
 strata.buildImage {
   name = "Hello-World";
