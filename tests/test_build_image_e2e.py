@@ -1,5 +1,7 @@
 """buildImage end to end: real nix-build in the sandbox, --check, podman, a registry, umoci."""
 
+import hashlib
+import io
 import json
 import os
 import subprocess
@@ -7,7 +9,7 @@ import tarfile
 
 import pytest
 
-from conftest import IMAGES, built, nix_build, nix_eval, run
+from conftest import IMAGES, REPO, built, nix_build, nix_eval, run
 
 pytestmark = pytest.mark.e2e
 
@@ -126,9 +128,8 @@ def test_a_closure_without_store_paths_adds_no_nix(tmp_path):
     manifest, config = manifest_and_config(image)
     with tarfile.open(image) as archive:
         layer = archive.extractfile(manifest["Layers"][0]).read()
-    import hashlib
     assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(layer).hexdigest()]
-    names = tarfile.open(fileobj=__import__("io").BytesIO(layer)).getnames()
+    names = tarfile.open(fileobj=io.BytesIO(layer)).getnames()
     assert names == ["etc", "etc/passwd"]
     assert manifest["RepoTags"] == ["etc-only:v1"]
 
@@ -154,6 +155,26 @@ def test_run_as_root_and_contents_twice_are_refused_at_evaluation():
         evaluated = subprocess.run(
             ["nix-instantiate", "--eval", "-E",
              '((import %s { python3 = "/usr/bin/python3"; }).buildImage { name = "x"; %s }).drvPath' % (
-                 os.path.dirname(os.path.dirname(IMAGES)) + "/..", arguments)],
+                 REPO, arguments)],
             capture_output=True, text=True)
         assert evaluated.returncode != 0 and message in evaluated.stderr
+
+
+@pytest.mark.parametrize("system, architecture, variant", [
+    ("x86_64-linux", "amd64", None), ("aarch64-linux", "arm64", "v8"), ("armv7l-linux", "arm", "v7"),
+    ("i686-linux", "386", None), ("powerpc64le-linux", "ppc64le", None), ("s390x-linux", "s390x", None),
+    ("riscv64-linux", "riscv64", None),
+])
+def test_architecture_and_variant_follow_the_system(system, architecture, variant):
+    attrs = json.loads(nix_eval(
+        'let image = (import %s { python3 = "/usr/bin/python3"; system = "%s"; }).buildImage { name = "x"; };'
+        ' in { inherit (image.drvAttrs) architecture variant; }' % (REPO, system)))
+    assert attrs == {"architecture": architecture, "variant": variant}
+
+
+def test_contents_still_works_with_a_warning():
+    evaluated = subprocess.run(
+        ["nix-instantiate", "--eval", "-E",
+         '((import %s { python3 = "/usr/bin/python3"; }).buildImage { name = "x"; contents = []; }).drvPath' % REPO],
+        capture_output=True, text=True)
+    assert evaluated.returncode == 0 and "`contents` is deprecated, use `copyToRoot`" in evaluated.stderr

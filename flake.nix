@@ -1,0 +1,24 @@
+{
+  description = "strata: reproducible container images from Nix store closures";
+
+  # No inputs: strata needs no nixpkgs. Bring your own through the overlay or `lib`.
+  outputs = { self }:
+    let
+      # The checks build with the host's tools (Debian's /usr/bin/python3 and busybox-static),
+      # so they need: --option extra-sandbox-paths "/usr /lib /lib64 /bin /etc/ld.so.cache"
+      images = import ./tests/nix/images.nix { system = "x86_64-linux"; };
+    in
+    {
+      # lib { pkgs = ...; } or lib { python3 = "/usr/bin/python3"; system = ...; }: see default.nix.
+      lib = import ./.;
+
+      # pkgs.strata, built with the overlaid package set's python3, bash and coreutils.
+      overlays.default = final: prev: { strata = import ./. { pkgs = final; }; };
+
+      checks.x86_64-linux = {
+        buildImage = images.hello;
+        buildImage-no-store-paths = images.etcOnly;
+        buildImage-config-owners-extraCommands = images.custom;
+      };
+    };
+}
