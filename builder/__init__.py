@@ -10,6 +10,6 @@ The pipeline, one module a stage, each importing only the stages before it:
     streams     byte sinks that hash, count and compress what passes through them
     layer       one layer tar written once, its digests computed on the way
     imageconfig the image configuration JSON
-    dockerarchive  the Docker archive that ``podman load`` and skopeo read
+    imageformats   the Docker archive and OCI layout, as a tar or a directory
     cli         ``python3 -m builder``
 """

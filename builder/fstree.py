@@ -18,10 +18,10 @@ import stat
 
 from .errors import StrataError
 
-Entry = collections.namedtuple("Entry", "name kind mode size source target in_store")
+Entry = collections.namedtuple("Entry", "name kind mode size source target store_path")
 """One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file"
 or "symlink"; `source` the file to read for "file"; `target` the link target for "symlink";
-`in_store` true for files inside a store path (the only ones content may hard-link)."""
+`store_path` the store path (str) the entry is part of, or None outside the store."""
 
 COPIED_DIR_MODE = 0o755
 """Directories of copied (copyToRoot) trees: the store's 0555 would make /etc read-only."""
@@ -33,61 +33,76 @@ _MAX_SYMLINK_HOPS = 40
 
 
 class Dir:
-    __slots__ = ("mode", "children")
+    __slots__ = ("mode", "children", "store_path")
 
-    def __init__(self, mode):
+    def __init__(self, mode, store_path=None):
         self.mode = mode
         self.children = {}
+        self.store_path = store_path
 
 
 class File:
-    __slots__ = ("mode", "size", "source", "in_store")
+    __slots__ = ("mode", "size", "source", "store_path")
 
-    def __init__(self, mode, size, source, in_store):
+    def __init__(self, mode, size, source, store_path):
         self.mode = mode
         self.size = size
         self.source = source
-        self.in_store = in_store
+        self.store_path = store_path
 
 
 class Symlink:
-    __slots__ = ("target",)
+    __slots__ = ("target", "store_path")
 
-    def __init__(self, target):
+    def __init__(self, target, store_path):
         self.target = target
+        self.store_path = store_path
 
 
-def read_node(path, dir_mode=None, in_store=False):
-    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own."""
+def read_node(path, dir_mode=None, store_path=None):
+    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own;
+    `store_path` marks every node as part of that store path."""
     try:
         info = os.lstat(path)
     except OSError as error:
         raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
     if stat.S_ISLNK(info.st_mode):
-        return Symlink(os.readlink(path))
+        return Symlink(os.readlink(path), store_path)
     if stat.S_ISREG(info.st_mode):
-        return File(stat.S_IMODE(info.st_mode), info.st_size, path, in_store)
+        return File(stat.S_IMODE(info.st_mode), info.st_size, path, store_path)
     if stat.S_ISDIR(info.st_mode):
-        node = Dir(stat.S_IMODE(info.st_mode) if dir_mode is None else dir_mode)
+        node = Dir(stat.S_IMODE(info.st_mode) if dir_mode is None else dir_mode, store_path)
         with os.scandir(path) as listing:
             names = [entry.name for entry in listing]
         for name in names:
-            node.children[name] = read_node(os.path.join(path, name), dir_mode, in_store)
+            node.children[name] = read_node(os.path.join(path, name), dir_mode, store_path)
         return node
     raise StrataError(
         "%s: is a %s; an image holds only regular files, directories and symlinks"
         % (os.fsdecode(path), _kind_name(info.st_mode)))
 
 
-def merged_root(items, keep_dirlinks):
-    """One root directory from the directories `items` (str paths), later items winning."""
+def merged_root(items, keep_dirlinks, link_files=False, what="copyToRoot"):
+    """One root directory from the directories `items` (str paths), later items winning.
+    With `link_files`, files become symlinks to where they are (as symlinkJoin makes them):
+    for contents whose store paths are in the image's lower layers anyway."""
     root = Dir(COPIED_DIR_MODE)
     for item in items:
         node = read_node(os.fsencode(item), dir_mode=COPIED_DIR_MODE)
         if not isinstance(node, Dir):
-            raise StrataError("copyToRoot: %s is not a directory; only directories are copied to /" % item)
+            raise StrataError("%s: %s is not a directory; only directories are copied to /" % (what, item))
+        if link_files:
+            _files_as_links(node)
         _merge_children(root, root, (), node, keep_dirlinks)
     return root
+
+
+def _files_as_links(node):
+    for name, child in node.children.items():
+        if isinstance(child, Dir):
+            _files_as_links(child)
+        elif isinstance(child, File):
+            node.children[name] = Symlink(child.source, None)
 
 
 def add_store_paths(root, store_dir, paths):
@@ -102,7 +117,7 @@ def add_store_paths(root, store_dir, paths):
         node = child
     for path in paths:
         encoded = os.fsencode(path)
-        node.children[os.path.basename(encoded)] = read_node(encoded, in_store=True)
+        node.children[os.path.basename(encoded)] = read_node(encoded, store_path=path)
 
 
 def entries(root):
@@ -117,12 +132,12 @@ def _list_children(node, prefix, listed):
         child = node.children[name]
         path = prefix + name
         if isinstance(child, Dir):
-            listed.append(Entry(path, "dir", child.mode, 0, None, None, False))
+            listed.append(Entry(path, "dir", child.mode, 0, None, None, child.store_path))
             _list_children(child, path + b"/", listed)
         elif isinstance(child, File):
-            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.in_store))
+            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.store_path))
         else:
-            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, False))
+            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, child.store_path))
 
 
 def _merge_children(root, into, into_parts, source, keep_dirlinks):

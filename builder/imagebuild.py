@@ -4,8 +4,7 @@ closure of what it (and the config) refers to; written as a Docker archive."""
 import contextlib
 import os
 
-from . import extracommands, fstree, graph
-from .dockerarchive import DockerArchive
+from . import extracommands, fstree, graph, imageformats
 from .errors import StrataError
 from .imageconfig import History, image_config
 from .layer import write_layer
@@ -26,12 +25,14 @@ def build_image(spec):
         entries = fstree.entries(root)
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         with _output(spec.out) as stream:
-            archive = DockerArchive(stream, spec.mtime)
-            layer = archive.add_layer(lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor))
+            target = imageformats.TarTarget(stream, spec.mtime)
+            layer = target.add_streamed_blob(lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor))
             history = History("strata buildImage",
                               "copyToRoot and %d store paths it refers to" % len(store_paths))
             config = image_config(spec, [layer.diff_id], [history])
-            archive.finish(config, "%s:%s" % (spec.name, spec.tag), [layer])
+            for name, data in imageformats.metadata_files(config, [layer], "%s:%s" % (spec.name, spec.tag)):
+                target.add_file(name, data)
+            target.close()
 
 
 def load_graph(closure):

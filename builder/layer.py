@@ -6,6 +6,10 @@ inode links would make the same closure give different layers on different machi
 Inside one layer, a store file whose size and mode match another's is hashed; when its
 bytes match an earlier entry's, it is written as a hard link to that entry. Files outside
 the store are always written out in full.
+
+On request the tar bytes of each store path's entries (they are contiguous: the tree is
+listed depth first) are hashed apart, so that a layer regenerated later from the store
+can be checked path by path, and a path that changed can be named.
 """
 
 import collections
@@ -17,37 +21,48 @@ from .streams import FileSink, HashingSink, compressing
 
 CHUNK = 1 << 20
 
-Layer = collections.namedtuple("Layer", "diff_id digest size")
-"""`diff_id`: sha256 of the uncompressed tar; `digest` and `size`: of the blob as written."""
+Layer = collections.namedtuple("Layer", "diff_id digest size media_type")
+"""`diff_id`: sha256 of the uncompressed tar; `digest`, `size`: of the blob as written;
+`media_type`: the OCI media type of the blob."""
+
+MEDIA_TYPES = {
+    "none": "application/vnd.oci.image.layer.v1.tar",
+    "gz": "application/vnd.oci.image.layer.v1.tar+gzip",
+    "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+}
 
 
-def write_layer(entries, stream, mtime, owner, compressor):
-    """Write the layer tar of `entries` to the binary `stream` through `compressor`."""
+def write_layer(entries, stream, mtime, owner, compressor, segments=None):
+    """Write the layer tar of `entries` to the binary `stream` through `compressor`; with a
+    dict `segments`, fill it with each store path's sha256 of its entries' tar bytes."""
     blob = HashingSink(FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
-    write_tar(entries, tar, mtime, owner)
+    write_tar(entries, tar, mtime, owner, segments)
     tar.close()
-    return Layer(tar.digest(), blob.digest(), blob.size)
+    return Layer(tar.digest(), blob.digest(), blob.size, MEDIA_TYPES[compressor])
 
 
-def write_tar(entries, sink, mtime, owner):
-    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`."""
+def write_tar(entries, sink, mtime, owner, segments=None, check=None):
+    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`. `segments` as for
+    write_layer; `check(store_path, digest)` is called at the end of each store path."""
+    out = _SegmentedSink(sink, segments, check)
     linkable = _sizes_shared(entries)
     sizes_met = set()
     first_of_content = {}
     for entry in entries:
+        out.enter(entry.store_path)
         if entry.kind == "dir":
-            sink.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
+            out.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
         elif entry.kind == "symlink":
-            sink.write(tarwriter.header(entry.name, "symlink", 0o777, mtime, owner, linkname=entry.target))
-        elif not entry.in_store or (entry.size, entry.mode) not in linkable:
-            _write_file(entry, sink, mtime, owner)
+            out.write(tarwriter.header(entry.name, "symlink", 0o777, mtime, owner, linkname=entry.target))
+        elif entry.store_path is None or (entry.size, entry.mode) not in linkable:
+            _write_file(entry, out, mtime, owner)
         elif (entry.size, entry.mode) not in sizes_met:
             # The first file of its size and mode: nothing earlier can match, so it is
             # hashed while it is written, read once like every file that is not a candidate.
             sizes_met.add((entry.size, entry.mode))
             content = hashlib.sha256()
-            _write_file(entry, sink, mtime, owner, content)
+            _write_file(entry, out, mtime, owner, content)
             first_of_content[(entry.size, entry.mode, content.digest())] = entry.name
         else:
             content = hashlib.sha256()
@@ -56,10 +71,41 @@ def write_tar(entries, sink, mtime, owner):
             earlier = first_of_content.get(key)
             if earlier is None:
                 first_of_content[key] = entry.name
-                _write_file(entry, sink, mtime, owner)
+                _write_file(entry, out, mtime, owner)
             else:
-                sink.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
-    sink.write(tarwriter.END_OF_ARCHIVE)
+                out.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
+    out.enter(None)
+    out.write(tarwriter.END_OF_ARCHIVE)
+
+
+class _SegmentedSink:
+    """Forwards to `sink`; while `segments` or `check` is given, also hashes the bytes of
+    the current store path apart."""
+
+    def __init__(self, sink, segments, check):
+        self.sink = sink
+        self.segments = segments
+        self.check = check
+        self.active = segments is not None or check is not None
+        self.current = None
+        self.hash = None
+
+    def enter(self, store_path):
+        if not self.active or store_path == self.current:
+            return
+        if self.current is not None:
+            digest = "sha256:" + self.hash.hexdigest()
+            if self.segments is not None:
+                self.segments[self.current] = digest
+            if self.check is not None:
+                self.check(self.current, digest)
+        self.current = store_path
+        self.hash = hashlib.sha256() if store_path is not None else None
+
+    def write(self, data):
+        self.sink.write(data)
+        if self.hash is not None:
+            self.hash.update(data)
 
 
 def _sizes_shared(entries):
@@ -67,7 +113,7 @@ def _sizes_shared(entries):
     candidates for a hard link, so only these are hashed ahead of writing."""
     counts = collections.Counter(
         (entry.size, entry.mode) for entry in entries
-        if entry.kind == "file" and entry.in_store and entry.size > 0)
+        if entry.kind == "file" and entry.store_path is not None and entry.size > 0)
     return {key for key, count in counts.items() if count > 1}
 
 

@@ -61,7 +61,7 @@ def test_copied_directories_are_0755_and_store_paths_keep_their_modes(tmp_path):
     listed = {entry.name: entry for entry in fstree.entries(root)}
     assert listed[b"etc"].mode == 0o755 and listed[b"nix"].mode == 0o755
     assert listed[b"nix/store/abc-pkg/bin"].mode == 0o555
-    assert listed[b"nix/store/abc-pkg/bin/tool"].in_store and not listed[b"etc/x"].in_store
+    assert listed[b"nix/store/abc-pkg/bin/tool"].store_path == store_path and listed[b"etc/x"].store_path is None
 
 
 def test_no_store_paths_no_nix(tmp_path):

@@ -1,0 +1,147 @@
+"""Image formats: where an image's blobs and metadata files go, and what the files say.
+
+One layout serves every loader, as recent ``docker save`` writes it::
+
+    blobs/sha256/<hex>   the layer blobs, the config, the OCI manifest
+    manifest.json        Docker archive: [{"Config", "RepoTags", "Layers"}]
+    repositories         Docker archive, for old loaders
+    oci-layout           OCI image layout: {"imageLayoutVersion": "1.0.0"}
+    index.json           OCI image layout: one manifest, named by
+                         org.opencontainers.image.ref.name = "name:tag"
+
+A tar of it is at once a ``docker-archive:`` (podman, skopeo, docker) and an
+``oci-archive:`` (containerd, skopeo, podman); a directory of it is an OCI layout (``oci:``).
+
+A streamed layer's name and size are known only after it is written, yet in a tar its
+header comes first: the header is written as a placeholder, the layer is streamed straight
+into the archive, and the header is rewritten in place once the digest is known. Each layer
+is thus written once, never staged in a temporary file.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+
+from . import tarwriter
+from .imageconfig import canonical_json
+from .layer import CHUNK
+
+BLOB_DIR = "blobs/sha256/"
+FILE_MODE = 0o444
+DIR_MODE = 0o755
+
+CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
+MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+def blob_name(digest):
+    return BLOB_DIR + digest.split(":", 1)[1]
+
+
+def metadata_files(config, layers, repo_tag, docker=True):
+    """(name, bytes) of the config blob and the metadata files for `layers` (layer.Layer);
+    the Docker archive's files only with `docker`."""
+    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    manifest = canonical_json({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
+    })
+    manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    index = canonical_json({
+        "schemaVersion": 2,
+        "mediaType": INDEX_MEDIA_TYPE,
+        "manifests": [{
+            "mediaType": MANIFEST_MEDIA_TYPE, "digest": manifest_digest, "size": len(manifest),
+            "annotations": {"io.containerd.image.name": repo_tag, "org.opencontainers.image.ref.name": repo_tag},
+        }],
+    })
+    files = [(blob_name(config_digest), config), (blob_name(manifest_digest), manifest)]
+    if docker:
+        repository, tag = repo_tag.rsplit(":", 1)
+        top = layers[-1].digest.split(":", 1)[1] if layers else ""
+        files.append(("manifest.json", canonical_json(
+            [{"Config": blob_name(config_digest), "RepoTags": [repo_tag], "Layers": [blob_name(l.digest) for l in layers]}])))
+        files.append(("repositories", canonical_json({repository: {tag: top}})))
+    files.append(("index.json", index))
+    files.append(("oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"})))
+    return files
+
+
+class TarTarget:
+    """The image as a tar written to the seekable binary `stream`."""
+
+    def __init__(self, stream, mtime):
+        self.stream = stream
+        self.mtime = mtime
+        self.written = set()
+        for directory in ("blobs", "blobs/sha256"):
+            self.stream.write(tarwriter.header(directory.encode(), "dir", DIR_MODE, mtime, tarwriter.ROOT))
+
+    def add_streamed_blob(self, write):
+        """`write(stream)` writes a layer blob and returns its layer.Layer; returns that."""
+        start = self.stream.tell()
+        self.stream.write(bytes(tarwriter.BLOCK))
+        layer = write(self.stream)
+        self.stream.write(tarwriter.padding(layer.size))
+        end = self.stream.tell()
+        self.stream.seek(start)
+        name = blob_name(layer.digest).encode()
+        self.stream.write(tarwriter.big_header(name, FILE_MODE, self.mtime, tarwriter.ROOT, layer.size))
+        self.stream.seek(end)
+        self.written.add(layer.digest)
+        return layer
+
+    def add_blob_file(self, path, layer):
+        """Copy the blob file at `path`, whose digest and size `layer` gives, unless an
+        identical blob is in already."""
+        if layer.digest in self.written:
+            return
+        self.written.add(layer.digest)
+        self.stream.write(tarwriter.big_header(blob_name(layer.digest).encode(), FILE_MODE, self.mtime,
+                                               tarwriter.ROOT, layer.size))
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, self.stream, CHUNK)
+        self.stream.write(tarwriter.padding(layer.size))
+
+    def add_file(self, name, data):
+        self.stream.write(tarwriter.header(name.encode(), "file", FILE_MODE, self.mtime, tarwriter.ROOT, size=len(data)))
+        self.stream.write(data)
+        self.stream.write(tarwriter.padding(len(data)))
+
+    def close(self):
+        self.stream.write(tarwriter.END_OF_ARCHIVE)
+
+
+class DirTarget:
+    """The image as an OCI layout directory at `path`; blobs from files are symlinked, so
+    a layout in the Nix store shares its layers with the layer derivations."""
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(os.path.join(path, BLOB_DIR))
+
+    def add_streamed_blob(self, write):
+        partial = os.path.join(self.path, BLOB_DIR, "partial")
+        with open(partial, "wb") as stream:
+            layer = write(stream)
+        os.replace(partial, os.path.join(self.path, blob_name(layer.digest)))
+        return layer
+
+    def add_blob_file(self, path, layer):
+        target = os.path.join(self.path, blob_name(layer.digest))
+        if not os.path.lexists(target):
+            os.symlink(path, target)
+
+    def add_file(self, name, data):
+        with open(os.path.join(self.path, name), "wb") as stream:
+            stream.write(data)
+
+    def close(self):
+        for directory, _, files in os.walk(self.path):
+            for name in files:
+                if not os.path.islink(os.path.join(directory, name)):
+                    os.chmod(os.path.join(directory, name), FILE_MODE)
