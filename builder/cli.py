@@ -1,8 +1,8 @@
 """The command line: ``python3 -m builder COMMAND [SPEC] [--out PATH]``.
 
 SPEC is the JSON spec (see builder.spec); inside a Nix build it defaults to the
-``.attrs.json`` that Nix writes (``$NIX_ATTRS_JSON_FILE``). A problem with the input is
-printed as one line on stderr with exit status 1; a traceback means a bug in strata.
+``.attrs.json`` that Nix writes. A problem with the input is printed as one line on stderr
+with exit status 1; a traceback means a bug in strata.
 """
 
 import argparse
@@ -12,10 +12,18 @@ import sys
 from . import spec as specs
 from .errors import StrataError
 from .imagebuild import build_image
+from .layerbuild import build_layer, plan_layers
+from .layeredimage import build_layered_image, write_stream_script
 
+# name: (function, the specs it takes, what it does)
 COMMANDS = {
-    "build-image": (build_image, "write a one-layer Docker archive (buildImage)"),
+    "build-image": (build_image, "image layer", "write a one-layer image (buildImage)"),
+    "build-layer": (build_layer, "layer", "write one layer and its record (buildLayer, a layer derivation)"),
+    "plan-layers": (plan_layers, "image layer", "group an image's store paths into layers, as JSON"),
+    "build-layered-image": (build_layered_image, "image layer", "write a layered image (buildLayeredImage)"),
+    "write-stream-script": (write_stream_script, "image layer", "write a script that streams the image"),
 }
+PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec}
 
 
 def main(argv):
@@ -24,15 +32,16 @@ def main(argv):
         description="Build reproducible container images from Nix store closures.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    for name, (_, summary) in COMMANDS.items():
+    for name, (_, _, summary) in COMMANDS.items():
         command = commands.add_parser(name, help=summary, description=summary)
         command.add_argument("spec", nargs="?", default=_attrs_file(),
                              help="the JSON spec (default: the build's .attrs.json)")
         command.add_argument("--out", help="the output path (default: the spec's outputs.out)")
     arguments = parser.parse_args(argv)
-    run, _ = COMMANDS[arguments.command]
+    run, kinds, _ = COMMANDS[arguments.command]
     try:
-        run(specs.image_spec(specs.load(arguments.spec), out=arguments.out))
+        document = specs.load(arguments.spec)
+        run(*[PARSERS[kind](document, out=arguments.out) for kind in kinds.split()])
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)
         return 1

@@ -82,15 +82,17 @@ def read_node(path, dir_mode=None, store_path=None):
         % (os.fsdecode(path), _kind_name(info.st_mode)))
 
 
-def merged_root(items, keep_dirlinks, link_files=False, what="copyToRoot"):
-    """One root directory from the directories `items` (str paths), later items winning.
-    With `link_files`, files become symlinks to where they are (as symlinkJoin makes them):
-    for contents whose store paths are in the image's lower layers anyway."""
+def merged_root(items, keep_dirlinks, linked_items=()):
+    """One root directory from the directories `linked_items` then `items` (str paths),
+    later items winning. Files of `items` are copied; files of `linked_items` become symlinks
+    to where they are, as symlinkJoin makes them (for contents whose store paths are in the
+    image's lower layers anyway)."""
     root = Dir(COPIED_DIR_MODE)
-    for item in items:
+    for item, link_files in [(item, True) for item in linked_items] + [(item, False) for item in items]:
         node = read_node(os.fsencode(item), dir_mode=COPIED_DIR_MODE)
         if not isinstance(node, Dir):
-            raise StrataError("%s: %s is not a directory; only directories are copied to /" % (what, item))
+            raise StrataError("%s: %s is not a directory; only directories are copied to /"
+                              % ("contents" if link_files else "copyToRoot", item))
         if link_files:
             _files_as_links(node)
         _merge_children(root, root, (), node, keep_dirlinks)

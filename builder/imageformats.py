@@ -24,6 +24,7 @@ import os
 import shutil
 
 from . import tarwriter
+from .errors import StrataError
 from .imageconfig import canonical_json
 from .layer import CHUNK
 
@@ -71,6 +72,13 @@ def metadata_files(config, layers, repo_tag, docker=True):
     return files
 
 
+def finish(target, config, layers, repo_tag):
+    """Write the config and metadata files into `target` and close it."""
+    for name, data in metadata_files(config, layers, repo_tag):
+        target.add_file(name, data)
+    target.close()
+
+
 class TarTarget:
     """The image as a tar written to the seekable binary `stream`."""
 
@@ -96,15 +104,24 @@ class TarTarget:
         return layer
 
     def add_blob_file(self, path, layer):
-        """Copy the blob file at `path`, whose digest and size `layer` gives, unless an
-        identical blob is in already."""
+        """Copy the blob file at `path`, whose digest and size `layer` gives."""
+        def copy(sink):
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, sink, CHUNK)
+        self.add_known_blob(layer, copy)
+
+    def add_known_blob(self, layer, write):
+        """A blob whose digest and size `layer` gives, written by `write(sink)`; it must write
+        exactly that many bytes, which the header has already promised (the stream need not
+        be seekable). An identical blob already in the archive is not written again."""
         if layer.digest in self.written:
             return
         self.written.add(layer.digest)
         self.stream.write(tarwriter.big_header(blob_name(layer.digest).encode(), FILE_MODE, self.mtime,
                                                tarwriter.ROOT, layer.size))
-        with open(path, "rb") as source:
-            shutil.copyfileobj(source, self.stream, CHUNK)
+        sink = _ExactSink(self.stream, layer)
+        write(sink)
+        sink.close()
         self.stream.write(tarwriter.padding(layer.size))
 
     def add_file(self, name, data):
@@ -114,6 +131,29 @@ class TarTarget:
 
     def close(self):
         self.stream.write(tarwriter.END_OF_ARCHIVE)
+
+
+class _ExactSink:
+    """Passes at most `layer.size` bytes to `stream` and checks, when closed, that exactly
+    that many with the right digest came: a tar entry cannot take back a promised size."""
+
+    def __init__(self, stream, layer):
+        self.stream = stream
+        self.layer = layer
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data):
+        self.size += len(data)
+        if self.size > self.layer.size:
+            raise StrataError("layer %s: more bytes than the %d recorded" % (self.layer.digest, self.layer.size))
+        self.hash.update(data)
+        self.stream.write(data)
+
+    def close(self):
+        if self.size != self.layer.size or "sha256:" + self.hash.hexdigest() != self.layer.digest:
+            raise StrataError("layer %s: the blob written is not the one recorded (%d bytes, sha256:%s)"
+                              % (self.layer.digest, self.size, self.hash.hexdigest()))
 
 
 class DirTarget:

@@ -33,9 +33,10 @@ MEDIA_TYPES = {
 
 
 def write_layer(entries, stream, mtime, owner, compressor, segments=None):
-    """Write the layer tar of `entries` to the binary `stream` through `compressor`; with a
-    dict `segments`, fill it with each store path's sha256 of its entries' tar bytes."""
-    blob = HashingSink(FileSink(stream))
+    """Write the layer tar of `entries` to the binary `stream` through `compressor` (with no
+    stream, only compute the digests); with a dict `segments`, fill it with each store
+    path's sha256 of its entries' tar bytes."""
+    blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
     write_tar(entries, tar, mtime, owner, segments)
     tar.close()

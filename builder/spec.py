@@ -39,9 +39,17 @@ from .errors import StrataError
 from .streams import COMPRESSORS
 
 ImageSpec = collections.namedtuple("ImageSpec", [
-    "name", "tag", "out", "closure", "copy_to_root", "config_refs", "keep_dirlinks", "config",
-    "architecture", "variant", "os", "created", "mtime", "uid", "gid", "uname", "gname",
-    "extra_commands", "shell", "tools_path", "compressor", "store_dir"])
+    "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
+    "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths"])
+"""What an image command reads: the image, its metadata and where its layers come from."""
+
+LayerSpec = collections.namedtuple("LayerSpec", [
+    "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
+    "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
+    "gname", "compressor", "keep_blob", "store_dir", "layer_name"])
+"""What a layer is made of and how it is written."""
+
+FORMATS = ("docker-archive", "oci-archive", "oci")
 
 DEFAULT_CREATED = "1970-01-01T00:00:01Z"
 
@@ -70,37 +78,57 @@ def load(filename):
         raise StrataError("%s: not valid JSON: %s" % (filename, error))
 
 
-def image_spec(document, out=None, environ=os.environ):
+def image_spec(document, out=None):
     """An ImageSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
     fields = _Fields(document)
-    out = out or fields.get("outputs", dict, {}).get("out")
-    if not isinstance(out, str) or not out:
-        raise StrataError("outputs.out: no output path given (set it, or pass --out)")
+    out = _out(fields, out)
     created = fields.get("created", str, DEFAULT_CREATED)
-    created_time = _now() if created == "now" else parse_time(created, "created")
     tag = fields.get("tag", str, None)
-    mtime = _mtime(fields, created, created_time, environ)
+    max_layers = fields.get("maxLayers", int, None)
+    if max_layers is not None and max_layers < 2:
+        raise StrataError("maxLayers: must be at least 2 (store paths and the top layer), got %d" % max_layers)
     return ImageSpec(
         name=naming.image_name(fields.get("imageName", str)),
         tag=naming.image_tag(naming.tag_from_output(out) if tag is None else tag),
         out=out,
-        closure=fields.get("closure", (list, str), []),
-        copy_to_root=fields.string_list("copyToRoot"),
-        config_refs=fields.get("configRefs", str, None),
-        keep_dirlinks=fields.get("keepContentsDirlinks", bool, False),
         config=container_config(fields.get("config", dict, None)),
+        config_refs=fields.get("configRefs", str, None),
         architecture=fields.get("architecture", str, "amd64"),
         variant=fields.get("variant", str, None),
         os=fields.get("os", str, "linux"),
-        created=format_time(created_time),
-        mtime=mtime,
-        uid=fields.owner_id("uid"), gid=fields.owner_id("gid"),
-        uname=fields.get("uname", str, "root"), gname=fields.get("gname", str, "root"),
+        created=format_time(_now() if created == "now" else parse_time(created, "created")),
+        format=fields.choice("format", FORMATS, "docker-archive"),
+        layers=fields.string_list("layers"),
+        customisation_layer=fields.get("customisationLayer", str, None),
+        closure=fields.get("closure", (list, str), None),
+        contents=fields.string_list("contents"),
+        max_layers=max_layers,
+        include_store_paths=fields.get("includeStorePaths", bool, True),
+    )
+
+
+def layer_spec(document, out=None, environ=os.environ):
+    """A LayerSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
+    fields = _Fields(document)
+    return LayerSpec(
+        out=_out(fields, out),
+        closure=fields.get("closure", (list, str), None),
+        store_paths=fields.string_list("storePaths"),
+        deps=fields.string_list("deps"),
+        lower_layers=fields.string_list("lowerLayers"),
+        copy_to_root=fields.string_list("copyToRoot"),
+        contents=fields.string_list("contents"),
+        keep_dirlinks=fields.get("keepContentsDirlinks", bool, False),
         extra_commands=fields.get("extraCommands", str, ""),
         shell=fields.get("shell", str, None),
         tools_path=fields.get("toolsPath", str, "/usr/bin:/bin"),
+        mtime=_mtime(fields, environ),
+        uid=fields.owner_id("uid"), gid=fields.owner_id("gid"),
+        uname=fields.get("uname", str, "root"), gname=fields.get("gname", str, "root"),
         compressor=fields.choice("compressor", COMPRESSORS, "gz"),
+        keep_blob=fields.get("keepBlob", bool, True),
         store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"),
+        layer_name=fields.get("layerName", str, "layer"),
     )
 
 
@@ -144,12 +172,21 @@ def _now():
     return int(datetime.datetime.now(datetime.timezone.utc).timestamp())
 
 
-def _mtime(fields, created, created_time, environ):
+def _out(fields, out):
+    out = out or fields.get("outputs", dict, {}).get("out")
+    if not isinstance(out, str) or not out:
+        raise StrataError("outputs.out: no output path given (set it, or pass --out)")
+    return out
+
+
+def _mtime(fields, environ):
+    """The files' time: ``mtime``, else SOURCE_DATE_EPOCH, else ``created`` unless that is
+    "now", else 1970-01-01T00:00:01Z."""
     mtime = fields.get("mtime", (int, str), None)
     if isinstance(mtime, str):
         return parse_time(mtime, "mtime")
     if mtime is not None:
-        if mtime < 0 or isinstance(mtime, bool):
+        if mtime < 0:
             raise StrataError("mtime: expected seconds since 1970, got %r" % mtime)
         return mtime
     epoch = environ.get("SOURCE_DATE_EPOCH")
@@ -157,7 +194,8 @@ def _mtime(fields, created, created_time, environ):
         if not epoch.isdigit():
             raise StrataError("SOURCE_DATE_EPOCH: expected seconds since 1970, got %r" % epoch)
         return int(epoch)
-    return parse_time(DEFAULT_CREATED, "mtime") if created == "now" else created_time
+    created = fields.get("created", str, DEFAULT_CREATED)
+    return parse_time(DEFAULT_CREATED if created == "now" else created, "created")
 
 
 def _has_type(value, expected):

@@ -5,7 +5,7 @@ from builder import imageconfig, spec
 
 def test_config_is_canonical_and_carries_only_diff_ids():
     parsed = spec.image_spec({"imageName": "x", "outputs": {"out": "/o"}, "architecture": "arm64", "variant": "v8",
-                              "config": {"Env": ["A=1"], "Cmd": ["/a"]}}, environ={})
+                              "config": {"Env": ["A=1"], "Cmd": ["/a"]}})
     data = imageconfig.image_config(parsed, ["sha256:aa"], [imageconfig.History("by", "why")])
     assert data == imageconfig.canonical_json(json.loads(data)) and b" " not in data
     document = json.loads(data)
@@ -15,5 +15,5 @@ def test_config_is_canonical_and_carries_only_diff_ids():
 
 
 def test_no_variant_when_none_applies():
-    parsed = spec.image_spec({"imageName": "x", "outputs": {"out": "/o"}}, environ={})
+    parsed = spec.image_spec({"imageName": "x", "outputs": {"out": "/o"}})
     assert "variant" not in json.loads(imageconfig.image_config(parsed, [], []))

@@ -7,9 +7,12 @@ OUT = "/nix/store/4k0pklpl2asx6jzfg62232iq38cv3jw0-docker-image-x.tar"
 
 
 def image_spec(environ=None, **fields):
+    """Both specs of one document, as one namespace of their fields."""
     document = {"imageName": "X", "outputs": {"out": OUT}}
     document.update(fields)
-    return spec.image_spec(document, environ=environ or {})
+    merged = spec.image_spec(document)._asdict()
+    merged.update(spec.layer_spec(document, environ=environ or {})._asdict())
+    return type("Specs", (), merged)
 
 
 def test_defaults_match_docker_tools():
@@ -18,6 +21,7 @@ def test_defaults_match_docker_tools():
     assert parsed.created == "1970-01-01T00:00:01Z" and parsed.mtime == 1
     assert (parsed.uid, parsed.gid, parsed.uname, parsed.gname) == (0, 0, "root", "root")
     assert parsed.compressor == "gz" and parsed.config == {} and parsed.architecture == "amd64"
+    assert parsed.format == "docker-archive" and parsed.keep_blob and parsed.include_store_paths
 
 
 def test_mtime_comes_from_mtime_then_source_date_epoch_then_created():
@@ -43,6 +47,8 @@ def test_mtime_comes_from_mtime_then_source_date_epoch_then_created():
     ({"imageName": None}, "imageName: missing"),
     ({"tag": "a:b"}, "tag: 'a:b' is not a valid tag"),
     ({"outputs": {}}, "outputs.out: no output path given"),
+    ({"maxLayers": 1}, "maxLayers: must be at least 2"),
+    ({"format": "zip"}, "format: 'zip' is not one of"),
 ])
 def test_bad_fields_are_named(fields, message):
     with pytest.raises(StrataError) as error:

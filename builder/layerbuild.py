@@ -1,0 +1,152 @@
+"""Layers built apart: the layer derivations, their plan, and the record each leaves.
+
+A layer derivation's output is a directory holding ``layer.json`` (its record) and, when
+the image format needs the bytes, ``blob``. The record says what the layer is made of and
+how it was written, so that an image can copy the blob, or a stream can write the layer
+again from the store and check it path by path::
+
+    {"diffId", "digest", "size", "mediaType",     the layer.Layer
+     "name", "storePaths", "storeDir",             what it holds
+     "mtime", "uid", "gid", "uname", "gname",      how its entries were written
+     "blob": true | false, "segments": {path: sha256 of that path's tar bytes} | null}
+
+Only layers made of whole store paths (no copied root, no extraCommands) may leave out the
+blob, since only they can be written again from the store alone.
+"""
+
+import contextlib
+import json
+import os
+
+from . import extracommands, fstree, graph, layering
+from .errors import StrataError
+from .layer import Layer, write_layer
+from .tarwriter import Owner
+
+RECORD = "layer.json"
+BLOB = "blob"
+
+
+class LayerRecord:
+    """A layer read back from its derivation's output directory."""
+
+    def __init__(self, directory, document):
+        self.directory = directory
+        self.layer = Layer(document["diffId"], document["digest"], document["size"], document["mediaType"])
+        self.name = document["name"]
+        self.store_paths = document["storePaths"]
+        self.store_dir = document["storeDir"]
+        self.mtime = document["mtime"]
+        self.owner = Owner(document["uid"], document["gid"], document["uname"], document["gname"])
+        self.blob = os.path.join(directory, BLOB) if document["blob"] else None
+        self.segments = document["segments"]
+
+
+def read_record(directory):
+    path = os.path.join(directory, RECORD)
+    try:
+        with open(path, "rb") as stream:
+            return LayerRecord(directory, json.load(stream))
+    except (OSError, ValueError, KeyError) as error:
+        raise StrataError("%s: not a strata layer (%s)" % (directory, error))
+
+
+def build_layer(spec):
+    """The ``build-layer`` command: write one layer derivation's output (a spec.LayerSpec)."""
+    if not spec.keep_blob and (spec.copy_to_root or spec.contents or spec.extra_commands or spec.compressor != "none"):
+        raise StrataError("keepBlob: only a layer of store paths alone, uncompressed, can go without its blob")
+    store_paths = spec.store_paths or _deps_paths(spec)
+    with contextlib.ExitStack() as cleanup:
+        root = layer_root(spec, store_paths, cleanup)
+        os.mkdir(spec.out)
+        segments = None if spec.keep_blob else {}
+        owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        if spec.keep_blob:
+            with open(os.path.join(spec.out, BLOB), "wb") as stream:
+                layer = write_layer(fstree.entries(root), stream, spec.mtime, owner, spec.compressor)
+        else:
+            layer = write_layer(fstree.entries(root), None, spec.mtime, owner, spec.compressor, segments)
+    write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+
+
+def write_record(directory, layer, name, store_paths, spec, segments):
+    record = {
+        "diffId": layer.diff_id, "digest": layer.digest, "size": layer.size, "mediaType": layer.media_type,
+        "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir,
+        "mtime": spec.mtime, "uid": spec.uid, "gid": spec.gid, "uname": spec.uname, "gname": spec.gname,
+        "blob": segments is None, "segments": segments,
+    }
+    with open(os.path.join(directory, RECORD), "w") as stream:
+        json.dump(record, stream, sort_keys=True, indent=1)
+
+
+def layer_root(spec, store_paths, cleanup):
+    """The tree of a layer: copyToRoot copied and contents linked at /, extraCommands run
+    on them, and the store paths under the store directory."""
+    root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks, linked_items=spec.contents)
+    if spec.extra_commands:
+        scratch = cleanup.enter_context(extracommands.scratch_directory())
+        root = extracommands.run(root, spec.extra_commands, spec.shell, spec.tools_path, scratch)
+    fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
+    return root
+
+
+def store_layer_entries(store_dir, store_paths):
+    """The entries of a layer of store paths alone."""
+    root = fstree.Dir(fstree.COPIED_DIR_MODE)
+    fstree.add_store_paths(root, store_dir, sorted(store_paths))
+    return fstree.entries(root)
+
+
+def plan_layers(image, spec):
+    """The ``plan-layers`` command: the store paths of a layered image, grouped into layers,
+    as JSON: [{"name", "storePaths"}] bottom first."""
+    groups = planned_groups(image, [read_record(directory) for directory in spec.lower_layers])
+    with open(spec.out, "w") as stream:
+        json.dump([{"name": name, "storePaths": paths} for name, paths in groups], stream, indent=1)
+
+
+def planned_groups(image, lower):
+    """(name, store paths) of the layers that hold the image's store paths (the closure of
+    ``contents`` and of what ``config`` refers to) which no layer in `lower` (LayerRecords)
+    holds, within what ``maxLayers`` leaves for them beside `lower` and the top layer."""
+    if not image.include_store_paths:
+        return []
+    closure = load_graph(image.closure)
+    wanted = graph.closure(closure, image.contents)
+    if image.config_refs:
+        wanted |= graph.referenced_closure(closure, [image.config_refs])
+    for record in lower:
+        wanted.difference_update(record.store_paths)
+    max_layers = 100 if image.max_layers is None else image.max_layers
+    budget = max_layers - len(lower) - 1
+    if wanted and budget < 1:
+        raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d lower layers and the top layer"
+                          % (max_layers, len(lower)))
+    return [(_group_name(closure, group), group) for group in layering.plan(closure, wanted, budget)]
+
+
+def load_graph(closure):
+    """The graph from a spec's ``closure``: a structured-attrs list or a file's path."""
+    if closure is None:
+        raise StrataError("closure: missing (the exportReferencesGraph of the image's roots)")
+    if isinstance(closure, str):
+        return graph.read_registration(closure)
+    return graph.from_structured(closure, "closure")
+
+
+def _deps_paths(spec):
+    """The closure of ``deps`` less what the ``lowerLayers`` hold (explicit layers)."""
+    if not spec.deps:
+        return []
+    paths = graph.closure(load_graph(spec.closure), spec.deps)
+    for directory in spec.lower_layers:
+        paths.difference_update(read_record(directory).store_paths)
+    return paths
+
+
+def _group_name(closure, group):
+    """A layer's name: its largest path's name, and how many more it holds."""
+    largest = min(group, key=lambda path: (-(closure[path].nar_size or 0), path))
+    name = "layer-" + os.path.basename(largest).split("-", 1)[-1][:80]
+    return name if len(group) == 1 else "%s-and-%d-more" % (name, len(group) - 1)

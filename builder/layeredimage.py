@@ -1,0 +1,112 @@
+"""Layered images: buildLayeredImage writes them, streamLayeredImage writes a script that
+streams them.
+
+An image's layers, bottom first: the prebuilt layers it is given (``layers``: explicit
+buildLayer layers, then the planned layer derivations), the layers it plans and writes
+itself when it is given the closure instead (where import-from-derivation is not allowed),
+and the customisation layer on top (``customisationLayer``: contents and extraCommands).
+"""
+
+import json
+import os
+import sys
+
+from . import imageformats
+from .errors import StrataError
+from .imageconfig import History, image_config
+from .layer import write_layer
+from .layerbuild import planned_groups, read_record, store_layer_entries
+from .output import output_directory, output_file
+from .tarwriter import Owner
+
+
+class _Planned:
+    """A layer the image derivation writes itself, from a group of store paths."""
+
+    def __init__(self, name, store_paths, spec):
+        self.name = name
+        self.store_paths = store_paths
+        self.store_dir = spec.store_dir
+        self.mtime = spec.mtime
+        self.owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+
+    def write(self, stream, compressor, segments=None):
+        entries = store_layer_entries(self.store_dir, self.store_paths)
+        return write_layer(entries, stream, self.mtime, self.owner, compressor, segments)
+
+
+def image_layers(image, spec):
+    """The image's layers bottom first: layerbuild.LayerRecords and _Planned layers."""
+    lower = [read_record(directory) for directory in image.layers]
+    planned = [] if image.closure is None else [
+        _Planned(name, paths, spec) for name, paths in planned_groups(image, lower)]
+    top = [read_record(image.customisation_layer)] if image.customisation_layer else []
+    return lower + planned + top
+
+
+def build_layered_image(image, spec):
+    """The ``build-layered-image`` command: the image as a tar, or an OCI layout directory."""
+    sources = image_layers(image, spec)
+    if image.format == "oci":
+        with output_directory(image.out) as path:
+            _write(imageformats.DirTarget(path), image, spec, sources)
+    else:
+        with output_file(image.out) as stream:
+            _write(imageformats.TarTarget(stream, spec.mtime), image, spec, sources)
+
+
+def _write(target, image, spec, sources):
+    layers = []
+    for source in sources:
+        if isinstance(source, _Planned):
+            layers.append(target.add_streamed_blob(lambda stream: source.write(stream, spec.compressor)))
+        elif source.blob is None:
+            raise StrataError("%s: this layer was built without its blob (for streaming)" % source.directory)
+        else:
+            target.add_blob_file(source.blob, source.layer)
+            layers.append(source.layer)
+    _finish(target, image, layers, [source.name for source in sources])
+
+
+def _finish(target, image, layers, names):
+    config = image_config(image, [layer.diff_id for layer in layers], [History("strata", name) for name in names])
+    imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
+
+
+def write_stream_script(image, spec):
+    """The ``write-stream-script`` command: an executable that writes the image to stdout.
+
+    Layer digests are known now (layers this derivation plans are hashed here, without
+    writing them), so the script writes every layer exactly once, straight from the store,
+    checking each store path against what was recorded."""
+    layers = []
+    for source in image_layers(image, spec):
+        if isinstance(source, _Planned):
+            segments = {}
+            layer = source.write(None, "none", segments)
+            layers.append(_stream_entry(source.name, layer, None, source, segments))
+        else:
+            layers.append(_stream_entry(source.name, source.layer, source.blob, source, source.segments))
+    config = image_config(image, [entry["layer"]["diff_id"] for entry in layers],
+                          [History("strata", entry["name"]) for entry in layers])
+    document = {"repoTag": "%s:%s" % (image.name, image.tag), "mtime": spec.mtime,
+                "config": config.decode("utf-8"), "layers": layers}
+    source_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = "\n".join([
+        "#!%s -I" % sys.executable,
+        "# Writes the image %s:%s to stdout as a Docker archive: run it | podman load" % (image.name, image.tag),
+        "import sys",
+        "sys.path.insert(0, %r)" % source_dir,
+        "from builder.streaming import main",
+        "sys.exit(main(%r))" % json.dumps(document, sort_keys=True),
+        "",
+    ])
+    with output_file(image.out) as stream:
+        stream.write(script.encode("utf-8"))
+    os.chmod(image.out, 0o555)
+
+
+def _stream_entry(name, layer, blob, source, segments):
+    return {"name": name, "layer": layer._asdict(), "blob": blob, "storePaths": sorted(source.store_paths),
+            "storeDir": source.store_dir, "mtime": source.mtime, "owner": source.owner._asdict(),
+            "segments": segments}
