@@ -22,4 +22,7 @@ let
 in
 {
   buildImage = import ./lib/buildImage.nix plumbing;
+  buildLayer = import ./lib/buildLayer.nix plumbing;
+  buildLayeredImage = import ./lib/buildLayeredImage.nix plumbing;
+  streamLayeredImage = import ./lib/streamLayeredImage.nix plumbing;
 }

@@ -9,7 +9,6 @@ and the customisation layer on top (``customisationLayer``: contents and extraCo
 
 import json
 import os
-import sys
 
 from . import imageformats
 from .errors import StrataError
@@ -93,7 +92,7 @@ def write_stream_script(image, spec):
                 "config": config.decode("utf-8"), "layers": layers}
     source_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = "\n".join([
-        "#!%s -I" % sys.executable,
+        "#!%s -I" % image.interpreter,
         "# Writes the image %s:%s to stdout as a Docker archive: run it | podman load" % (image.name, image.tag),
         "import sys",
         "sys.path.insert(0, %r)" % source_dir,

@@ -33,6 +33,7 @@ import collections
 import datetime
 import json
 import os
+import sys
 
 from . import naming
 from .errors import StrataError
@@ -40,7 +41,7 @@ from .streams import COMPRESSORS
 
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
-    "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths"])
+    "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
@@ -104,6 +105,7 @@ def image_spec(document, out=None):
         contents=fields.string_list("contents"),
         max_layers=max_layers,
         include_store_paths=fields.get("includeStorePaths", bool, True),
+        interpreter=fields.get("interpreter", str, sys.executable),
     )
 
 

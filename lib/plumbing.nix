@@ -32,7 +32,7 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath;
+  inherit system shell toolsPath interpreter;
 
   # A derivation whose builder is `python3 -m builder <command>`. It uses structured attrs,
   # so Nix writes `attrs` into .attrs.json, which is the builder's JSON spec: the one seam

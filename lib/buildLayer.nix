@@ -1,0 +1,53 @@
+# buildLayer: one layer as a derivation of its own, for `layers` of the layered images.
+#
+# A layer holds the closure of `deps`, less every store path that the layers in `layers`
+# (those below it) hold, so no path is in two layers. Building a layer writes its blob and a
+# record of its digests; an unchanged layer is never rebuilt and can come from a cache.
+# Arguments, with their defaults:
+#   deps                  [ ]: store paths whose closure the layer holds
+#   layers                [ ]: the layers below this one
+#   contents              [ ]: directories whose files are linked at / (as symlinkJoin does)
+#   copyToRoot            [ ]: directories whose files are copied to /
+#   keepContentsDirlinks  false, as for buildImage
+#   extraCommands         "": shell run in the layer's root before it is written
+#   mtime                 "1970-01-01T00:00:01Z": the time of every file
+#   uid gid uname gname   0 0 "root" "root": the owner of every file
+#   compressor            "gz", "none" or "zstd" (Python >= 3.14)
+#   name                  "layer": the derivation is named strata-NAME
+# Used by strata itself with `storePaths` (the exact store paths, no closure) and
+# `keepBlob = false` (record only: for layers a stream writes again from the store).
+plumbing:
+let
+  inherit (plumbing) runBuilder toList;
+in
+{ deps ? [ ]
+, layers ? [ ]
+, contents ? [ ]
+, copyToRoot ? [ ]
+, keepContentsDirlinks ? false
+, extraCommands ? ""
+, mtime ? "1970-01-01T00:00:01Z"
+, uid ? 0
+, gid ? 0
+, uname ? "root"
+, gname ? "root"
+, compressor ? "gz"
+, name ? "layer"
+, storePaths ? [ ]
+, keepBlob ? true
+}:
+runBuilder {
+  name = "strata-${name}";
+  command = "build-layer";
+  attrs = {
+    inherit keepContentsDirlinks extraCommands mtime uid gid uname gname compressor storePaths keepBlob;
+    inherit (plumbing) shell toolsPath;
+    layerName = name;
+    deps = toList deps;
+    lowerLayers = layers;
+    contents = toList contents;
+    copyToRoot = toList copyToRoot;
+    storeDir = builtins.storeDir;
+    exportReferencesGraph.closure = toList deps;
+  };
+}

@@ -1,0 +1,30 @@
+# buildLayeredImage: a layered image as one file (or an OCI layout directory) in the store.
+#
+# Arguments, with their defaults (dockerTools' names):
+#   name, tag (null: the output's hash), contents ([ ]: linked at / in the top layer, their
+#   closure in the store layers), config (null; its closure is included), architecture,
+#   variant, created, uid gid uname gname (of the top layer), extraCommands, passthru, meta:
+#   as for buildImage;
+#   mtime                 "1970-01-01T00:00:01Z": the time of every file in every layer
+#   maxLayers             100: every layer counts, the explicit ones and the top layer too
+#   includeStorePaths     true; false leaves the store paths out (the top layer only)
+# and strata's own:
+#   layers                [ ]: explicit layers (buildLayer), bottom first; the rest of the
+#                         closure is planned into the layers left
+#   importFromDerivation  true: the plan is read back at evaluation and every planned layer
+#                         is a derivation of its own (rebuilding one layer after a change);
+#                         false: for evaluators that forbid import-from-derivation (Hydra's
+#                         restricted mode, some flake checks), the image derivation plans
+#                         and writes the layers itself
+#   format                "docker-archive" (a tar that is also an OCI archive), "oci-archive"
+#                         (the same tar), or "oci" (an OCI layout directory whose blobs link
+#                         to the layer derivations)
+#   compressor            "gz" (layer blobs), "none", or "zstd" (Python >= 3.14; use with "oci")
+# passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs.
+plumbing:
+import ./mkLayeredImage.nix plumbing {
+  command = "build-layered-image";
+  stream = false;
+  derivationName = baseName: format:
+    if format == "oci" then "oci-image-${baseName}" else "docker-image-${baseName}.tar";
+}

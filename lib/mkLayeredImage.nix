@@ -1,0 +1,109 @@
+# What buildLayeredImage and streamLayeredImage share: their arguments, the layers and the
+# final derivation. Not part of the API; see those two files for the arguments.
+plumbing:
+let
+  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf;
+  buildLayer = import ./buildLayer.nix plumbing;
+
+  # A store path named in a plan read at evaluation time, made an input again: the plan's
+  # text loses its context when parsed.
+  storePathInput = path: builtins.appendContext path { ${path} = { path = true; }; };
+in
+{ command, derivationName, stream }:
+args@{ name
+, tag ? null
+, contents ? [ ]
+, config ? null
+, architecture ? (platformOf plumbing.system).architecture
+, variant ? (let platform = platformOf plumbing.system; in
+    if platform.architecture == architecture then platform.variant else null)
+, created ? "1970-01-01T00:00:01Z"
+, mtime ? "1970-01-01T00:00:01Z"
+, uid ? 0
+, gid ? 0
+, uname ? "root"
+, gname ? "root"
+, maxLayers ? 100
+, layers ? [ ]
+, importFromDerivation ? true
+, extraCommands ? ""
+, fakeRootCommands ? ""
+, enableFakechroot ? false
+, includeStorePaths ? true
+, compressor ? (if stream then "none" else "gz")
+, format ? "docker-archive"
+, fromImage ? null
+, passthru ? { }
+, meta ? { }
+}:
+let
+  imageName = toLower name;
+  contentsList = toList contents;
+  configRefs = writeText "${baseName imageName}-config.json" (builtins.toJSON config);
+
+  # Streamed layers are written uncompressed, and store-path layers again from the store.
+  layerCompressor = if stream then "none" else compressor;
+  storeLayer = group: buildLayer {
+    inherit (group) name;
+    inherit mtime;
+    storePaths = map storePathInput group.storePaths;
+    compressor = layerCompressor;
+    keepBlob = !stream;
+  };
+
+  # What the image holds, for planning: contents, what config refers to, and the explicit
+  # layers (their paths are left out of the plan).
+  planAttrs = {
+    imageName = name;
+    inherit configRefs maxLayers includeStorePaths;
+    contents = contentsList;
+    exportReferencesGraph.closure = contentsList ++ [ configRefs ];
+  };
+
+  plan = runBuilder {
+    name = "${baseName imageName}-layer-plan.json";
+    command = "plan-layers";
+    attrs = planAttrs // { lowerLayers = layers; };
+  };
+
+  plannedLayers = map storeLayer (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan)));
+
+  storeLayers = layers ++ (if importFromDerivation then plannedLayers else [ ]);
+
+  customisationLayer = buildLayer {
+    name = "${baseName imageName}-customisation";
+    inherit contents extraCommands mtime uid gid uname gname;
+    compressor = layerCompressor;
+  };
+
+  image = runBuilder {
+    name = derivationName (baseName imageName) format;
+    inherit command;
+    attrs = {
+      inherit tag config configRefs architecture variant created mtime format;
+      imageName = name;
+      compressor = layerCompressor;
+      layers = storeLayers;
+      customisationLayer = customisationLayer;
+      storeDir = builtins.storeDir;
+      inherit (plumbing) interpreter;
+    } // (if importFromDerivation then { } else planAttrs);
+  };
+
+  unsupported = argument: why: throw "strata.${if stream then "streamLayeredImage" else "buildLayeredImage"}: `${argument}` ${why}";
+in
+if maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
+else if fakeRootCommands != "" || enableFakechroot then
+  unsupported "fakeRootCommands" "is not supported yet; use extraCommands with uid/gid"
+else if fromImage != null then unsupported "fromImage" "is not supported yet"
+else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
+  unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
+else
+  image // {
+    inherit imageName meta customisationLayer;
+    imageTag = if tag != null then tag else hashPart image;
+    layers = storeLayers ++ [ customisationLayer ];
+    buildArgs = args;
+  } // (if importFromDerivation then { inherit plan; } else { })
+  // (if stream then { isExe = true; } else { })
+  // passthru

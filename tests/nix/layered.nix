@@ -1,0 +1,54 @@
+# Layered images over a closure of eight store paths with shared dependencies:
+#   app -> tool-a -> lib-a -> lib-base,  app -> tool-b -> lib-b -> lib-base,  app -> busybox
+# `appVersion` changes only the top package, for the rebuild tests.
+{ system ? builtins.currentSystem, appVersion ? "1" }:
+let
+  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
+  package = name: script: derivation {
+    inherit name system;
+    builder = "/bin/sh";
+    args = [ "-c" script ];
+    PATH = "/usr/bin:/bin";
+  };
+  # A library of `size` KiB of bytes that differ per name, referring to `refs`.
+  library = name: size: refs: package name ''
+    mkdir -p $out/lib
+    head -c ${toString size}K /dev/zero | tr '\0' '${builtins.substring 0 1 name}' > $out/lib/${name}.so
+    echo "${builtins.concatStringsSep " " refs}" > $out/lib/${name}.deps
+  '';
+
+  busybox = package "busybox" ''
+    mkdir -p $out/bin
+    cp /bin/busybox $out/bin/busybox
+    for applet in sh echo cat ls wc; do ln -s busybox $out/bin/$applet; done
+  '';
+  libBase = library "lib-base" 512 [ ];
+  libA = library "lib-a" 256 [ libBase ];
+  libB = library "lib-b" 128 [ libBase ];
+  toolA = library "tool-a" 64 [ libA ];
+  toolB = library "tool-b" 32 [ libB ];
+  app = package "app" ''
+    mkdir -p $out/bin
+    printf '#!${busybox}/bin/sh\necho "app ${appVersion}"\ncat ${toolA}/lib/tool-a.deps ${toolB}/lib/tool-b.deps\n' > $out/bin/app
+    chmod 555 $out/bin/app
+  '';
+
+  common = {
+    name = "Strata-Layered";
+    contents = [ app busybox ];
+    config.Cmd = [ "/bin/app" ];
+  };
+  explicitBase = strata.buildLayer { deps = [ libBase busybox ]; name = "base"; };
+in
+{
+  inherit app busybox libBase libA libB toolA toolB;
+  archive = strata.buildLayeredImage common;
+  oci = strata.buildLayeredImage (common // { format = "oci"; });
+  stream = strata.streamLayeredImage (common // { tag = "streamed"; });
+  noIFD = strata.buildLayeredImage (common // { importFromDerivation = false; });
+  streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
+  tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
+  explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
+  # Shares lib-base and busybox with the others, not the app.
+  other = strata.buildLayeredImage { name = "other"; contents = [ busybox libB ]; };
+}
