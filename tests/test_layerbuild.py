@@ -1,0 +1,114 @@
+"""Layer derivations' outputs, plans and stream scripts, on a closure in a temporary directory."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from builder import spec
+from builder.errors import StrataError
+from builder.layerbuild import build_layer, plan_layers, read_record
+from builder.layeredimage import build_layered_image, write_stream_script
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Three store paths: app -> lib -> base, each a directory with one file."""
+    paths = {}
+    for name, refs in [("base", []), ("lib", ["base"]), ("app", ["lib"])]:
+        path = tmp_path / "store" / ("%s-%s" % (name * 3, name))
+        (path / "share").mkdir(parents=True)
+        (path / "share" / name).write_text(name * 100 + "".join(str(paths[ref]) for ref in refs))
+        paths[name] = path
+    closure = [{"path": str(paths[name]), "references": [str(paths[ref]) for ref in refs], "narSize": size}
+               for (name, refs), size in zip([("base", []), ("lib", ["base"]), ("app", ["lib"])], [300, 200, 100])]
+    return tmp_path, {name: str(path) for name, path in paths.items()}, closure
+
+
+def layer(tmp_path, name, **fields):
+    document = dict(fields, outputs={"out": str(tmp_path / name)}, layerName=name)
+    build_layer(spec.layer_spec(document, environ={}))
+    return str(tmp_path / name)
+
+
+def image_document(tmp_path, closure, paths, **fields):
+    return dict({"imageName": "demo", "tag": "t", "closure": closure, "contents": [paths["app"]]}, **fields)
+
+
+def run_command(command, document, out):
+    image = spec.image_spec(document, out=out)
+    command(image, spec.layer_spec(document, out=out, environ={}))
+
+
+def test_a_layer_of_deps_leaves_out_what_lower_layers_hold(store):
+    tmp_path, paths, closure = store
+    base = layer(tmp_path, "base", deps=[paths["base"]], closure=closure)
+    upper = layer(tmp_path, "upper", deps=[paths["app"]], closure=closure, lowerLayers=[base])
+    assert read_record(base).store_paths == [paths["base"]]
+    assert read_record(upper).store_paths == sorted([paths["app"], paths["lib"]])
+    names = tarfile.open(read_record(upper).blob).getnames()
+    assert not any(paths["base"].lstrip("/") in name for name in names)
+
+
+def test_a_record_only_layer_keeps_no_blob_and_must_be_plain_store_paths(store):
+    tmp_path, paths, _ = store
+    recorded = read_record(layer(tmp_path, "r", storePaths=[paths["base"]], keepBlob=False, compressor="none"))
+    assert recorded.blob is None and list(recorded.segments) == [paths["base"]]
+    assert not os.path.exists(os.path.join(recorded.directory, "blob"))
+    with pytest.raises(StrataError, match="keepBlob: only a layer of store paths alone, uncompressed"):
+        layer(tmp_path, "bad", storePaths=[paths["base"]], keepBlob=False)
+
+
+def test_plan_respects_the_budget_and_lower_layers(store):
+    tmp_path, paths, closure = store
+    base = layer(tmp_path, "base", deps=[paths["base"]], closure=closure)
+    out = str(tmp_path / "plan.json")
+    run_command(plan_layers, dict(image_document(tmp_path, closure, paths), maxLayers=3, lowerLayers=[base]), out)
+    groups = json.load(open(out))
+    assert len(groups) == 1 and sorted(groups[0]["storePaths"]) == sorted([paths["app"], paths["lib"]])
+    with pytest.raises(StrataError, match="maxLayers: 2 leaves no layer for the store paths beside 1 lower layers"):
+        run_command(plan_layers, dict(image_document(tmp_path, closure, paths), maxLayers=2, lowerLayers=[base]),
+                    str(tmp_path / "plan2.json"))
+
+
+def test_stream_script_writes_the_same_image_as_the_build_without_ifd(store):
+    tmp_path, paths, closure = store
+    top = layer(tmp_path, "top", contents=[paths["app"]], compressor="none")
+    document = image_document(tmp_path, closure, paths, customisationLayer=top, compressor="none")
+    run_command(build_layered_image, document, str(tmp_path / "image.tar"))
+    run_command(write_stream_script, dict(document, interpreter=sys.executable), str(tmp_path / "stream"))
+    streamed = subprocess.run([str(tmp_path / "stream")], capture_output=True, check=True).stdout
+    assert streamed == (tmp_path / "image.tar").read_bytes()
+    manifest = json.load(tarfile.open(fileobj=io.BytesIO(streamed)).extractfile("manifest.json"))
+    assert manifest[0]["RepoTags"] == ["demo:t"] and len(manifest[0]["Layers"]) == 4
+
+
+def test_a_store_path_changed_after_the_build_stops_the_stream_naming_it(store):
+    tmp_path, paths, closure = store
+    top = layer(tmp_path, "top", contents=[paths["app"]], compressor="none")
+    document = image_document(tmp_path, closure, paths, customisationLayer=top, interpreter=sys.executable)
+    run_command(write_stream_script, document, str(tmp_path / "stream"))
+    with open(os.path.join(paths["lib"], "share", "lib"), "r+") as changed:
+        changed.write("X")
+    run = subprocess.run([str(tmp_path / "stream")], capture_output=True)
+    assert run.returncode == 1
+    assert run.stderr.decode().startswith("strata: error: %s: differs from when the image was built" % paths["lib"])
+    with pytest.raises(tarfile.ReadError):
+        tarfile.open(fileobj=io.BytesIO(run.stdout)).getmembers()
+
+
+def test_an_oci_layout_links_its_blobs_to_the_layers(store):
+    tmp_path, paths, closure = store
+    base = layer(tmp_path, "base", deps=[paths["base"]], closure=closure)
+    top = layer(tmp_path, "top", contents=[paths["app"]])
+    out = tmp_path / "oci"
+    run_command(build_layered_image, image_document(tmp_path, closure, paths, layers=[base], customisationLayer=top,
+                                                    format="oci"), str(out))
+    index = json.load(open(out / "index.json"))
+    assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "demo:t"
+    assert json.load(open(out / "oci-layout")) == {"imageLayoutVersion": "1.0.0"}
+    assert os.readlink(out / "blobs" / "sha256" / read_record(base).layer.digest[7:]) == read_record(base).blob
