@@ -1,0 +1,156 @@
+"""Layered images end to end: nix-build in the sandbox (with import-from-derivation and
+without), --check, podman, a registry, umoci, and what a one-package change rebuilds."""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tarfile
+
+import pytest
+
+from conftest import REPO, built, nix_build, run
+
+pytestmark = pytest.mark.e2e
+
+LAYERED = os.path.join(REPO, "tests", "nix", "layered.nix")
+STORE_NAMES = ["app", "busybox", "lib-a", "lib-b", "lib-base", "tool-a", "tool-b"]
+
+
+def build(attr, *extra):
+    finished = nix_build(attr, *extra, expression=LAYERED)
+    assert finished.returncode == 0, finished.stderr
+    return finished
+
+
+def path_of(attr):
+    return build(attr).stdout.strip()
+
+
+def image_contents(image):
+    """(manifest, config, {layer digest: member names}) of an image tar."""
+    with tarfile.open(image) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        config = json.load(archive.extractfile(manifest["Config"]))
+        layers = {}
+        for name in manifest["Layers"]:
+            layers[name] = tarfile.open(fileobj=archive.extractfile(name)).getnames()
+    return manifest, config, layers
+
+
+def store_paths_in(names):
+    return {name.split("/")[2] for name in names if name.startswith("nix/store/") and name.count("/") >= 2}
+
+
+def names_of(store_basenames):
+    return sorted(base.split("-", 1)[1] for base in store_basenames)
+
+
+@pytest.fixture(scope="module")
+def archive():
+    return path_of("archive")
+
+
+def test_every_store_path_in_exactly_one_layer(archive):
+    manifest, config, layers = image_contents(archive)
+    assert len(manifest["Layers"]) == len(config["rootfs"]["diff_ids"]) == len(config["history"]) == 8
+    per_layer = [store_paths_in(names) for names in layers.values()]
+    every = [path for paths in per_layer for path in paths]
+    assert len(every) == len(set(every)) and names_of(every) == STORE_NAMES
+
+
+def test_podman_runs_the_archive_and_the_stream(archive):
+    tag = os.path.basename(archive)[:32]
+    assert "localhost/strata-layered:%s" % tag in run("podman", "load", "-q", "-i", archive)
+    assert run("podman", "run", "--rm", "--network", "none", "localhost/strata-layered:%s" % tag).startswith("app 1\n")
+    script = path_of("stream")
+    streamed = subprocess.run(["podman", "load", "-q"], stdin=subprocess.Popen([script], stdout=subprocess.PIPE).stdout,
+                              capture_output=True, text=True)
+    assert "localhost/strata-layered:streamed" in streamed.stdout, streamed.stderr
+    assert run("podman", "run", "--rm", "--network", "none", "localhost/strata-layered:streamed").startswith("app 1\n")
+
+
+def test_stream_build_and_no_ifd_give_the_same_layers(archive, tmp_path):
+    _, config, _ = image_contents(archive)
+    _, no_ifd, _ = image_contents(path_of("noIFD"))
+    streamed = tmp_path / "streamed.tar"
+    with open(streamed, "wb") as out:
+        subprocess.run([path_of("stream")], stdout=out, check=True)
+    _, from_stream, _ = image_contents(str(streamed))
+    assert config["rootfs"] == no_ifd["rootfs"] == from_stream["rootfs"]
+    without_ifd = tmp_path / "no-ifd.tar"
+    with open(without_ifd, "wb") as out:
+        subprocess.run([path_of("streamNoIFD")], stdout=out, check=True)
+    assert without_ifd.read_bytes() == streamed.read_bytes()
+
+
+def test_check_rebuilds_every_layer_the_plan_and_the_images_bit_for_bit(archive):
+    for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD"]:
+        build(attr)
+        check = nix_build(attr, "--check", expression=LAYERED)
+        assert check.returncode == 0, "%s: %s" % (attr, check.stderr)
+
+
+def test_registry_accepts_the_archive_and_the_oci_layout(archive, registry, tmp_path):
+    layout = path_of("oci")
+    for source, name in [("docker-archive:%s" % archive, "archive"), ("oci:%s:strata-layered:%s" % (
+            layout, os.path.basename(layout)[:32]), "layout")]:
+        target = "docker://%s/strata/%s:e2e" % (registry, name)
+        run("skopeo", "--tmpdir", str(tmp_path), "copy", "--dest-tls-verify=false", source, target)
+        inspected = json.loads(run("skopeo", "inspect", "--config", "--tls-verify=false", target))
+        assert len(inspected["rootfs"]["diff_ids"]) == 8 and inspected["config"]["Cmd"] == ["/bin/app"]
+
+
+def test_umoci_unpacks_the_oci_layout_to_the_closure(tmp_path):
+    layout = path_of("oci")
+    work = tmp_path / "layout"
+    run("cp", "-rL", layout, str(work))
+    run("chmod", "-R", "u+w", str(work))
+    bundle = tmp_path / "bundle"
+    run("umoci", "unpack", "--image", "%s:strata-layered:%s" % (work, os.path.basename(layout)[:32]), str(bundle))
+    rootfs = bundle / "rootfs"
+    assert names_of(os.listdir(rootfs / "nix" / "store")) == STORE_NAMES
+    for base in os.listdir(rootfs / "nix" / "store"):
+        diff = subprocess.run(["diff", "-r", "--no-dereference", "/nix/store/" + base, str(rootfs / "nix" / "store" / base)],
+                              capture_output=True, text=True)
+        assert diff.returncode == 0, diff.stdout
+    assert os.readlink(rootfs / "bin" / "app").startswith("/nix/store/") and os.readlink(rootfs / "bin" / "sh") == "busybox"
+
+
+def test_max_layers_is_respected_and_no_path_is_lost():
+    for attr, max_layers in [("tight", 3), ("explicit", 4)]:
+        manifest, _, layers = image_contents(path_of(attr))
+        assert len(manifest["Layers"]) <= max_layers
+        every = [path for names in layers.values() for path in store_paths_in(names)]
+        assert len(every) == len(set(every)) and names_of(every) == STORE_NAMES
+    manifest, _, layers = image_contents(path_of("explicit"))
+    assert names_of(store_paths_in(layers[manifest["Layers"][0]])) == ["busybox", "lib-base"]
+
+
+def test_images_sharing_part_of_a_closure_share_those_layers(archive):
+    ours, _, layers = image_contents(archive)
+    theirs, _, their_layers = image_contents(path_of("other"))
+    shared = set(ours["Layers"]) & set(theirs["Layers"])
+    assert sorted(names_of(p for name in shared for p in store_paths_in(layers[name]))) == ["busybox", "lib-b", "lib-base"]
+
+
+def test_changing_the_top_package_rebuilds_its_layer_and_the_image_only(archive, capsys):
+    changed = subprocess.run(["bash", os.path.join(REPO, "scripts", "nix-build"), LAYERED, "-A", "archive",
+                              "--argstr", "appVersion", "changed-%s" % os.getpid(), "--no-out-link"],
+                             capture_output=True, text=True)
+    assert changed.returncode == 0, changed.stderr
+    rebuilt = sorted(re.sub(r"^[a-z0-9]{32}-", "", name) for name in
+                     re.findall(r"building '/nix/store/([^']+)\.drv'", changed.stderr))
+    assert rebuilt == ["app", "docker-image-strata-layered.tar", "strata-layer-app", "strata-layered-layer-plan.json",
+                       "strata-strata-layered-customisation"]
+    before, _, _ = image_contents(archive)
+    after, _, _ = image_contents(changed.stdout.strip())
+    with tarfile.open(changed.stdout.strip()) as image:
+        sizes = {member.name: member.size for member in image.getmembers()}
+    new = [name for name in after["Layers"] if name not in before["Layers"]]
+    total = sum(sizes[name] for name in after["Layers"])
+    with capsys.disabled():
+        print("\n  one-package change: %d of %d layers new, %d of %d layer bytes" % (
+            len(new), len(after["Layers"]), sum(sizes[name] for name in new), total))
+    assert len(new) == 2
