@@ -1,32 +1,51 @@
 """The JSON spec: the one document a Nix function hands to the builder.
 
 The Nix functions in ``lib/`` build their derivations with ``__structuredAttrs``, so Nix
-writes every attribute into ``.attrs.json``; that file is the spec. The builder reads these
-fields (anything else in it is Nix's own and ignored):
+writes every attribute into ``.attrs.json``; that file is the spec. Each command reads the
+fields below that it needs (anything else in the file is Nix's own and ignored). Every field
+is checked here, once; an error names the field and what is wrong with it.
+
+The image (ImageSpec; build-image, plan-layers, build-layered-image, write-stream-script):
 
 ========================  =============================================================
 ``imageName``             image name; lowercased, then checked against the reference grammar
 ``tag``                   tag, or null for the hash part of ``outputs.out`` (dockerTools' rule)
-``outputs.out``           where the image goes (Nix fills it in)
-``closure``               the closure graph: exportReferencesGraph's list (structured attrs),
-                          or the path of a file in the plain/registration line format
-``copyToRoot``            store directories whose contents are copied to ``/``, in order
-``configRefs``            a store file whose references are what ``config`` refers to, or null
-``keepContentsDirlinks``  merge a later directory through an earlier symlink (default false)
+``outputs.out``           where the output goes (Nix fills it in)
 ``config``                the container config (``Cmd``, ``Env``, ...), an object or null
+``configRefs``            a store file whose references are what ``config`` refers to, or null
 ``architecture``          GOARCH name, e.g. ``amd64``; ``variant`` (e.g. ``v8``) or null
 ``os``                    default ``linux``
 ``created``               RFC 3339 time of the image, or ``"now"`` (not reproducible)
+``format``                ``docker-archive`` / ``oci-archive`` (the same tar) or ``oci`` (a directory)
+``closure``               the closure graph: exportReferencesGraph's list (structured attrs),
+                          or the path of a file in the plain/registration line format
+``contents``              store paths whose closure a layered image holds
+``layers``                prebuilt layer directories (layer derivations), bottom first
+``customisationLayer``    the prebuilt top layer, or null
+``maxLayers``             the layer budget of a layered image (at least 2; default 100)
+``includeStorePaths``     false leaves a layered image's store paths out (default true)
+``interpreter``           the Python a stream script runs with (default: this one)
+========================  =============================================================
+
+A layer (LayerSpec; build-layer, and the layers the image commands write themselves):
+
+========================  =============================================================
+``storePaths``            store paths the layer holds whole (no closure is taken)
+``deps``, ``closure``     or: the closure of ``deps``, from ``closure`` ...
+``lowerLayers``           ... less what these layer directories hold
+``copyToRoot``            store directories whose contents are copied to ``/``, in order
+``contents``              store directories whose files are linked at ``/`` (before copyToRoot)
+``keepContentsDirlinks``  merge a later directory through an earlier symlink (default false)
+``extraCommands``         shell run in a copy of the root before it is written ("" for none)
+``shell``, ``toolsPath``  the shell for extraCommands and its PATH
 ``mtime``                 time of every file: RFC 3339, seconds, or null for SOURCE_DATE_EPOCH,
                           else ``created`` (1970-01-01T00:00:01Z when ``created`` is ``"now"``)
 ``uid gid uname gname``   owner of every entry (default 0, 0, root, root)
-``extraCommands``         shell run in a copy of the root before it is written ("" for none)
-``shell``, ``toolsPath``  the shell for extraCommands and its PATH
-``compressor``            ``none``, ``gz`` or ``zstd`` for the layer blobs (default ``gz``)
+``compressor``            ``none``, ``gz`` or ``zstd`` for the blob (default ``gz``)
+``keepBlob``              false records the digests only (default true)
 ``storeDir``              the Nix store directory (default ``/nix/store``)
+``layerName``             the layer's name in its record and the image history
 ========================  =============================================================
-
-Every field is checked here, once; an error names the field and what is wrong with it.
 """
 
 import collections
