@@ -12,13 +12,14 @@ import sys
 from . import spec as specs
 from .errors import StrataError
 from .imagebuild import build_image
-from .layerbuild import build_layer, plan_layers
+from .layerbuild import build_layer, build_nix_db_layer, plan_layers
 from .layeredimage import build_layered_image, write_stream_script
 
 # name: (function, the specs it takes, what it does)
 COMMANDS = {
     "build-image": (build_image, "image layer", "write a one-layer image (buildImage)"),
     "build-layer": (build_layer, "layer", "write one layer and its record (buildLayer, a layer derivation)"),
+    "build-nix-db-layer": (build_nix_db_layer, "image layer", "write a layer holding the Nix database"),
     "plan-layers": (plan_layers, "image layer", "group an image's store paths into layers, as JSON"),
     "build-layered-image": (build_layered_image, "image layer", "write a layered image (buildLayeredImage)"),
     "write-stream-script": (write_stream_script, "image layer", "write a script that streams the image"),

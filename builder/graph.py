@@ -14,7 +14,9 @@ import collections
 
 from .errors import StrataError
 
-PathInfo = collections.namedtuple("PathInfo", "path references nar_hash nar_size")
+PathInfo = collections.namedtuple("PathInfo", "path references nar_hash nar_size ca")
+"""A store path, its references and, where Nix gave them, its NAR hash and size and its
+content address."""
 
 
 def from_structured(items, source):
@@ -34,7 +36,7 @@ def from_structured(items, source):
         nar_size = item.get("narSize")
         if nar_size is not None and (not isinstance(nar_size, int) or nar_size < 0):
             raise StrataError("%s.narSize: expected a non-negative integer, got %r" % (where, nar_size))
-        graph[path] = PathInfo(path, refs, item.get("narHash"), nar_size)
+        graph[path] = PathInfo(path, refs, item.get("narHash"), nar_size, item.get("ca"))
     return _checked(graph, source)
 
 
@@ -66,7 +68,7 @@ def read_registration(filename):
         refs = tuple(_store_path(reader.next("a reference"), reader.where()) for _ in range(count))
         if path in graph:
             raise StrataError("%s: %s is listed twice" % (path_line, path))
-        graph[path] = PathInfo(path, refs, nar_hash, nar_size)
+        graph[path] = PathInfo(path, refs, nar_hash, nar_size, None)
     return _checked(graph, filename)
 
 

@@ -1,27 +1,39 @@
 """buildImage: one layer holding copyToRoot at ``/`` and, under the store directory, the
-closure of what it (and the config) refers to."""
+closure of what it (and the config) refers to; with includeNixDB, a second small layer
+holding the Nix database of those store paths."""
 
 import contextlib
 
-from . import fstree, graph, imageformats
+from . import extracommands, fstree, graph, imageformats, nixdb
 from .imageconfig import History, image_config
 from .layer import write_layer
 from .layerbuild import layer_root, load_graph
 from .output import output_file
-from .tarwriter import Owner
+from .tarwriter import Owner, numeric_owner
 
 
 def build_image(image, spec):
     """The ``build-image`` command: `image` a spec.ImageSpec, `spec` the layer's LayerSpec."""
+    closure = load_graph(image.closure)
     carriers = spec.copy_to_root + ([image.config_refs] if image.config_refs else [])
-    store_paths = graph.referenced_closure(load_graph(image.closure), carriers)
+    roots = set()
+    for carrier in carriers:
+        roots.update(closure[carrier].references if carrier in closure else ())
+    store_paths = graph.referenced_closure(closure, carriers)
+    owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+    nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
     with contextlib.ExitStack() as cleanup:
         entries = fstree.entries(layer_root(spec, store_paths, cleanup))
-        owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        sources = [(lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor, store_owner=nix_owner),
+                    History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths)))]
+        if image.include_nix_db:
+            scratch = cleanup.enter_context(extracommands.scratch_directory())
+            db_entries = fstree.entries(nixdb.database_root(scratch, closure, store_paths, roots, spec.mtime,
+                                                            spec.store_dir))
+            sources.append((lambda blob: write_layer(db_entries, blob, spec.mtime, nix_owner, spec.compressor),
+                            History("strata buildImage", "the Nix database of %d store paths" % len(store_paths))))
         with output_file(image.out) as stream:
             target = imageformats.TarTarget(stream, spec.mtime)
-            layer = target.add_streamed_blob(
-                lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor))
-            history = History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths))
-            config = image_config(image, [layer.diff_id], [history])
-            imageformats.finish(target, config, [layer], "%s:%s" % (image.name, image.tag))
+            layers = [target.add_streamed_blob(write) for write, _ in sources]
+            config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources])
+            imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))

@@ -32,26 +32,30 @@ MEDIA_TYPES = {
 }
 
 
-def write_layer(entries, stream, mtime, owner, compressor, segments=None):
+def write_layer(entries, stream, mtime, owner, compressor, segments=None, store_owner=None):
     """Write the layer tar of `entries` to the binary `stream` through `compressor` (with no
     stream, only compute the digests); with a dict `segments`, fill it with each store
-    path's sha256 of its entries' tar bytes."""
+    path's sha256 of its entries' tar bytes; `store_owner`, if given, owns the store paths
+    and the directories above them."""
     blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
-    write_tar(entries, tar, mtime, owner, segments)
+    write_tar(entries, tar, mtime, owner, segments, store_owner=store_owner)
     tar.close()
     return Layer(tar.digest(), blob.digest(), blob.size, MEDIA_TYPES[compressor])
 
 
-def write_tar(entries, sink, mtime, owner, segments=None, check=None):
-    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`. `segments` as for
-    write_layer; `check(store_path, digest)` is called at the end of each store path."""
+def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, store_owner=None):
+    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`. `segments` and
+    `store_owner` as for write_layer; `check(store_path, digest)` is called at the end of
+    each store path."""
     out = _SegmentedSink(sink, segments, check)
     linkable = _sizes_shared(entries)
+    store_tree = _store_tree(entries) if store_owner else set()
     sizes_met = set()
     first_of_content = {}
     for entry in entries:
         out.enter(entry.store_path)
+        owner = store_owner if store_owner and (entry.store_path or entry.name in store_tree) else default_owner
         if entry.kind == "dir":
             out.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
         elif entry.kind == "symlink":
@@ -107,6 +111,19 @@ class _SegmentedSink:
         self.sink.write(data)
         if self.hash is not None:
             self.hash.update(data)
+
+
+def _store_tree(entries):
+    """The names of the directories above the store paths (``nix``, ``nix/store``): the
+    ancestors of each store path's first entry, which is the store path itself."""
+    above = set()
+    seen = set()
+    for entry in entries:
+        if entry.store_path is not None and entry.store_path not in seen:
+            seen.add(entry.store_path)
+            parts = entry.name.split(b"/")
+            above.update(b"/".join(parts[:length]) for length in range(1, len(parts)))
+    return above
 
 
 def _sizes_shared(entries):

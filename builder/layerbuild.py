@@ -18,10 +18,10 @@ import contextlib
 import json
 import os
 
-from . import extracommands, fstree, graph, layering
+from . import extracommands, fstree, graph, layering, nixdb
 from .errors import StrataError
 from .layer import Layer, write_layer
-from .tarwriter import Owner
+from .tarwriter import Owner, numeric_owner
 
 RECORD = "layer.json"
 BLOB = "blob"
@@ -67,6 +67,24 @@ def build_layer(spec):
         else:
             layer = write_layer(fstree.entries(root), None, spec.mtime, owner, spec.compressor, segments)
     write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+
+
+def build_nix_db_layer(image, spec):
+    """The ``build-nix-db-layer`` command: a layer with the Nix database of a layered image's
+    store paths (those of ``deps``' closure and what ``configRefs`` refers to), its GC
+    roots those paths, owned by ``nixUid``/``nixGid``."""
+    closure = load_graph(spec.closure)
+    roots = set(spec.deps)
+    if image.config_refs:
+        roots.update(closure[image.config_refs].references)
+    paths = graph.closure(closure, roots)
+    owner = numeric_owner(image.nix_uid, image.nix_gid)
+    with extracommands.scratch_directory() as scratch:
+        entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir))
+        os.mkdir(spec.out)
+        with open(os.path.join(spec.out, BLOB), "wb") as stream:
+            layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
+    write_record(spec.out, layer, spec.layer_name, [], spec, None)
 
 
 def write_record(directory, layer, name, store_paths, spec, segments):
@@ -119,10 +137,11 @@ def planned_groups(image, lower):
     for record in lower:
         wanted.difference_update(record.store_paths)
     max_layers = 100 if image.max_layers is None else image.max_layers
-    budget = max_layers - len(lower) - 1
+    others = len(lower) + 1 + image.include_nix_db
+    budget = max_layers - others
     if wanted and budget < 1:
-        raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d lower layers and the top layer"
-                          % (max_layers, len(lower)))
+        raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (lower layers,"
+                          " the Nix database, the top layer)" % (max_layers, others))
     return [(_group_name(closure, group), group) for group in layering.plan(closure, wanted, budget)]
 
 

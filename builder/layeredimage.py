@@ -39,7 +39,7 @@ def image_layers(image, spec):
     lower = [read_record(directory) for directory in image.layers]
     planned = [] if image.closure is None else [
         _Planned(name, paths, spec) for name, paths in planned_groups(image, lower)]
-    top = [read_record(image.customisation_layer)] if image.customisation_layer else []
+    top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
     return lower + planned + top
 
 

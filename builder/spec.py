@@ -25,6 +25,9 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``maxLayers``             the layer budget of a layered image (at least 2; default 100)
 ``includeStorePaths``     false leaves a layered image's store paths out (default true)
 ``interpreter``           the Python a stream script runs with (default: this one)
+``includeNixDB``          add a layer with the Nix database of the image's store paths
+``nixDbLayer``            that layer prebuilt (layered images), or null
+``nixUid``, ``nixGid``    owner of /nix: the store, the database (default 0, 0)
 ========================  =============================================================
 
 A layer (LayerSpec; build-layer, and the layers the image commands write themselves):
@@ -60,7 +63,8 @@ from .streams import COMPRESSORS
 
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
-    "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter"])
+    "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
+    "nix_uid", "nix_gid"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
@@ -125,6 +129,9 @@ def image_spec(document, out=None):
         max_layers=max_layers,
         include_store_paths=fields.get("includeStorePaths", bool, True),
         interpreter=fields.get("interpreter", str, sys.executable),
+        include_nix_db=fields.get("includeNixDB", bool, False),
+        nix_db_layer=fields.get("nixDbLayer", str, None),
+        nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
     )
 
 

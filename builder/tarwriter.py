@@ -17,6 +17,11 @@ END_OF_ARCHIVE = bytes(2 * BLOCK)
 Owner = collections.namedtuple("Owner", "uid gid uname gname")
 ROOT = Owner(0, 0, "root", "root")
 
+
+def numeric_owner(uid, gid):
+    """An owner known by its ids alone (named only when it is root)."""
+    return Owner(uid, gid, "root" if uid == 0 else "", "root" if gid == 0 else "")
+
 TYPEFLAGS = {"file": b"0", "hardlink": b"1", "symlink": b"2", "dir": b"5", "pax": b"x"}
 
 _MAX_OCTAL = {8: 0o7777777, 12: 0o77777777777}

@@ -15,9 +15,13 @@
 #   created               "1970-01-01T00:00:01Z"; "now" makes every build differ
 #   mtime                 time of every file: null means SOURCE_DATE_EPOCH, else `created`
 #                         (1970-01-01T00:00:01Z when created is "now")
-#   uid gid uname gname   owner of every file: 0 0 "root" "root"
+#   uid gid uname gname   owner of the files outside /nix: 0 0 "root" "root"
 #   extraCommands         shell run in (a copy of) the layer's root before it is written
 #   compressor            "gz" (layer blobs gzipped), "none", or "zstd" (Python >= 3.14)
+#   includeNixDB          false; true adds a small layer with the Nix database of the image's
+#                         store paths, so nix-store works inside (`initializeNixDatabase`,
+#                         nix2container's name, is accepted too)
+#   nixUid nixGid         0 0: owner of /nix (the store and the database); uid/gid own the rest
 #   meta                  as for any derivation
 # passthru: imageName, imageTag, buildArgs.
 plumbing:
@@ -41,6 +45,10 @@ args@{ name
 , gname ? "root"
 , extraCommands ? ""
 , compressor ? "gz"
+, includeNixDB ? false
+, initializeNixDatabase ? includeNixDB
+, nixUid ? 0
+, nixGid ? 0
 , runAsRoot ? null
 , meta ? { }
 }:
@@ -63,7 +71,8 @@ let
     attrs = {
       imageName = name;
       inherit tag keepContentsDirlinks config architecture variant created mtime
-        uid gid uname gname extraCommands compressor configRefs;
+        uid gid uname gname extraCommands compressor configRefs nixUid nixGid;
+      includeNixDB = initializeNixDatabase;
       inherit (plumbing) shell toolsPath;
       copyToRoot = roots;
       storeDir = builtins.storeDir;

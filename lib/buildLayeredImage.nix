@@ -20,6 +20,10 @@
 #                         (the same tar), or "oci" (an OCI layout directory whose blobs link
 #                         to the layer derivations)
 #   compressor            "gz" (layer blobs), "none", or "zstd" (Python >= 3.14; use with "oci")
+#   includeNixDB          false; true adds a small layer (below the top one) with the Nix
+#                         database of every store path in the image, the config's included
+#                         (`initializeNixDatabase` is accepted too)
+#   nixUid nixGid         0 0: owner of /nix, the store layers and the database
 # passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs.
 plumbing:
 import ./mkLayeredImage.nix plumbing {

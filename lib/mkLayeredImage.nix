@@ -31,6 +31,10 @@ args@{ name
 , enableFakechroot ? false
 , includeStorePaths ? true
 , compressor ? (if stream then "none" else "gz")
+, includeNixDB ? false
+, initializeNixDatabase ? includeNixDB
+, nixUid ? 0
+, nixGid ? 0
 , format ? "docker-archive"
 , fromImage ? null
 , passthru ? { }
@@ -43,12 +47,37 @@ let
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
   layerCompressor = if stream then "none" else compressor;
-  storeLayer = group: buildLayer {
+  # Store layers belong to nixUid:nixGid (root by default), whatever owns the top layer,
+  # so that images share them.
+  nixOwner = {
+    uid = nixUid;
+    gid = nixGid;
+    uname = if nixUid == 0 then "root" else "";
+    gname = if nixGid == 0 then "root" else "";
+  };
+  storeLayer = group: buildLayer (nixOwner // {
     inherit (group) name;
     inherit mtime;
     storePaths = map storePathInput group.storePaths;
     compressor = layerCompressor;
     keepBlob = !stream;
+  });
+
+  # The roots whose closure the image holds: contents and the explicit layers' deps.
+  roots = contentsList ++ builtins.concatLists (map (layer: layer.deps or [ ]) layers);
+
+  nixDbLayer = runBuilder {
+    name = "strata-${baseName imageName}-nix-db";
+    command = "build-nix-db-layer";
+    attrs = {
+      imageName = name;
+      inherit configRefs mtime nixUid nixGid;
+      compressor = layerCompressor;
+      layerName = "nix-db";
+      storeDir = builtins.storeDir;
+      deps = roots;
+      exportReferencesGraph.closure = roots ++ [ configRefs ];
+    };
   };
 
   # What the image holds, for planning: contents, what config refers to, and the explicit
@@ -56,6 +85,7 @@ let
   planAttrs = {
     imageName = name;
     inherit configRefs maxLayers includeStorePaths;
+    includeNixDB = initializeNixDatabase;
     contents = contentsList;
     exportReferencesGraph.closure = contentsList ++ [ configRefs ];
   };
@@ -85,6 +115,8 @@ let
       compressor = layerCompressor;
       layers = storeLayers;
       customisationLayer = customisationLayer;
+      nixDbLayer = if initializeNixDatabase then nixDbLayer else null;
+      inherit nixUid nixGid;
       storeDir = builtins.storeDir;
       inherit (plumbing) interpreter;
     } // (if importFromDerivation then { } else planAttrs);
@@ -102,7 +134,7 @@ else
   image // {
     inherit imageName meta customisationLayer;
     imageTag = if tag != null then tag else hashPart image;
-    layers = storeLayers ++ [ customisationLayer ];
+    layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];
     buildArgs = args;
   } // (if importFromDerivation then { inherit plan; } else { })
   // (if stream then { isExe = true; } else { })

@@ -22,6 +22,7 @@ def nix_build(attr, *extra, expression=IMAGES):
 
 
 def built(attr, expression=IMAGES):
+    """The output path of `attr`, built."""
     run = nix_build(attr, expression=expression)
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()

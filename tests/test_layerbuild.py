@@ -70,7 +70,7 @@ def test_plan_respects_the_budget_and_lower_layers(store):
     run_command(plan_layers, dict(image_document(tmp_path, closure, paths), maxLayers=3, lowerLayers=[base]), out)
     groups = json.load(open(out))
     assert len(groups) == 1 and sorted(groups[0]["storePaths"]) == sorted([paths["app"], paths["lib"]])
-    with pytest.raises(StrataError, match="maxLayers: 2 leaves no layer for the store paths beside 1 lower layers"):
+    with pytest.raises(StrataError, match="maxLayers: 2 leaves no layer for the store paths beside 2 other layers"):
         run_command(plan_layers, dict(image_document(tmp_path, closure, paths), maxLayers=2, lowerLayers=[base]),
                     str(tmp_path / "plan2.json"))
 

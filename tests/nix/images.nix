@@ -54,6 +54,14 @@ in
     '';
   };
 
+  withNixDB = strata.buildImage {
+    name = "with-nix-db";
+    tag = "latest";
+    copyToRoot = [ busybox app ];
+    config.Cmd = [ "${etc}/etc/passwd" ];
+    includeNixDB = true;
+  };
+
   badName = strata.buildImage { name = "bad name!"; copyToRoot = etc; };
   badConfig = strata.buildImage { name = "bad-config"; config.Cmd = "/bin/app"; };
   fifo = strata.buildImage { name = "fifo"; extraCommands = "mkfifo pipe"; };

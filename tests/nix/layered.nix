@@ -49,6 +49,8 @@ in
   streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
   tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
+  nixDB = strata.buildLayeredImage (common // { includeNixDB = true; tag = "nix-db"; });
+  streamNixDB = strata.streamLayeredImage (common // { initializeNixDatabase = true; tag = "nix-db"; nixUid = 1000; nixGid = 100; });
   # Shares lib-base and busybox with the others, not the app.
   other = strata.buildLayeredImage { name = "other"; contents = [ busybox libB ]; };
 }

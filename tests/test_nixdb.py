@@ -1,0 +1,49 @@
+import os
+import sqlite3
+
+from builder import graph, nixdb
+
+
+def small_graph(tmp_path):
+    base = tmp_path / "aaa-base"
+    base.write_text("base")
+    app = tmp_path / "bbb-app"
+    app.mkdir()
+    (app / "ref").write_text(str(base))
+    return graph.from_structured([
+        {"path": str(app), "references": [str(base), str(app)]},
+        {"path": str(base), "references": [], "narHash": "sha256:0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73",
+         "narSize": 8},
+    ], "closure")
+
+
+def test_database_rows_hashes_and_references(tmp_path):
+    closure = small_graph(tmp_path)
+    filename = str(tmp_path / "db.sqlite")
+    nixdb.write_database(filename, closure, set(closure), 7)
+    connection = sqlite3.connect(filename)
+    rows = connection.execute("select id, path, hash, registrationTime, narSize from ValidPaths order by id").fetchall()
+    assert [row[1] for row in rows] == sorted(closure)
+    assert rows[0][2] == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" and rows[0][4] == 8
+    assert rows[1][2].startswith("sha256:") and len(rows[1][2]) == 71 and rows[1][3] == 7, "NAR computed here"
+    assert sorted(connection.execute("select referrer, reference from Refs").fetchall()) == [(2, 1), (2, 2)]
+    assert not os.path.exists(filename + "-journal")
+
+
+def test_the_same_input_gives_the_same_bytes(tmp_path):
+    closure = small_graph(tmp_path)
+    first, second = str(tmp_path / "1.sqlite"), str(tmp_path / "2.sqlite")
+    nixdb.write_database(first, closure, set(closure), 7)
+    nixdb.write_database(second, dict(reversed(list(closure.items()))), set(closure), 7)
+    assert open(first, "rb").read() == open(second, "rb").read()
+
+
+def test_database_root_has_schema_and_gc_roots(tmp_path):
+    closure = small_graph(tmp_path)
+    app = [path for path in closure if path.endswith("app")][0]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    root = nixdb.database_root(str(scratch), closure, set(closure), {app}, 1, "/nix/store")
+    assert (scratch / "nix/var/nix/db/schema").read_bytes() == b"10"
+    assert os.readlink(scratch / "nix/var/nix/gcroots/docker/bbb-app") == "/nix/store/bbb-app"
+    assert b"db.sqlite" in root.children[b"nix"].children[b"var"].children[b"nix"].children[b"db"].children
