@@ -6,8 +6,10 @@ import contextlib
 
 from . import extracommands, fstree, graph, imageformats, nixdb
 from .imageconfig import History, image_config
-from .layer import write_layer
+from .baseimage import BaseImage
+from .layer import owners, write_layer
 from .layerbuild import layer_root, load_graph
+from .overbase import over_base
 from .output import output_file
 from .tarwriter import Owner, numeric_owner
 
@@ -22,8 +24,11 @@ def build_image(image, spec):
     store_paths = graph.referenced_closure(closure, carriers)
     owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
     nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
+    base = BaseImage(image.base) if image.base else None
     with contextlib.ExitStack() as cleanup:
         entries = fstree.entries(layer_root(spec, store_paths, cleanup))
+        if base:
+            entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
         sources = [(lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor, store_owner=nix_owner),
                     History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths)))]
         if image.include_nix_db:
@@ -34,6 +39,10 @@ def build_image(image, spec):
                             History("strata buildImage", "the Nix database of %d store paths" % len(store_paths))))
         with output_file(image.out) as stream:
             target = imageformats.TarTarget(stream, spec.mtime)
-            layers = [target.add_streamed_blob(write) for write, _ in sources]
-            config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources])
+            layers = []
+            for blob, layer in zip(base.blobs, base.layers) if base else ():
+                target.add_blob_file(blob, layer)
+                layers.append(layer)
+            layers += [target.add_streamed_blob(write) for write, _ in sources]
+            config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources], base)
             imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))

@@ -50,12 +50,12 @@ def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, st
     each store path."""
     out = _SegmentedSink(sink, segments, check)
     linkable = _sizes_shared(entries)
-    store_tree = _store_tree(entries) if store_owner else set()
+    owner_of = owners(entries, default_owner, store_owner)
     sizes_met = set()
     first_of_content = {}
     for entry in entries:
         out.enter(entry.store_path)
-        owner = store_owner if store_owner and (entry.store_path or entry.name in store_tree) else default_owner
+        owner = owner_of(entry)
         if entry.kind == "dir":
             out.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
         elif entry.kind == "symlink":
@@ -111,6 +111,15 @@ class _SegmentedSink:
         self.sink.write(data)
         if self.hash is not None:
             self.hash.update(data)
+
+
+def owners(entries, default_owner, store_owner=None):
+    """The function that gives each of `entries` its owner: `store_owner`, if given, for the
+    store paths and the directories above them, else `default_owner`."""
+    if store_owner is None:
+        return lambda entry: default_owner
+    store_tree = _store_tree(entries)
+    return lambda entry: store_owner if entry.store_path or entry.name in store_tree else default_owner
 
 
 def _store_tree(entries):

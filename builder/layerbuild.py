@@ -20,7 +20,9 @@ import os
 
 from . import extracommands, fstree, graph, layering, nixdb
 from .errors import StrataError
-from .layer import Layer, write_layer
+from .baseimage import BaseImage
+from .layer import Layer, owners, write_layer
+from .overbase import over_base
 from .tarwriter import Owner, numeric_owner
 
 RECORD = "layer.json"
@@ -57,15 +59,17 @@ def build_layer(spec):
         raise StrataError("keepBlob: only a layer of store paths alone, uncompressed, can go without its blob")
     store_paths = spec.store_paths or _deps_paths(spec)
     with contextlib.ExitStack() as cleanup:
-        root = layer_root(spec, store_paths, cleanup)
+        entries = fstree.entries(layer_root(spec, store_paths, cleanup))
+        owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        if spec.base:
+            entries = over_base(entries, BaseImage(spec.base).tree, owners(entries, owner), spec.store_dir)
         os.mkdir(spec.out)
         segments = None if spec.keep_blob else {}
-        owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         if spec.keep_blob:
             with open(os.path.join(spec.out, BLOB), "wb") as stream:
-                layer = write_layer(fstree.entries(root), stream, spec.mtime, owner, spec.compressor)
+                layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
         else:
-            layer = write_layer(fstree.entries(root), None, spec.mtime, owner, spec.compressor, segments)
+            layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
     write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
 
 
@@ -119,15 +123,16 @@ def store_layer_entries(store_dir, store_paths):
 def plan_layers(image, spec):
     """The ``plan-layers`` command: the store paths of a layered image, grouped into layers,
     as JSON: [{"name", "storePaths"}] bottom first."""
-    groups = planned_groups(image, [read_record(directory) for directory in spec.lower_layers])
+    groups = planned_groups(image, [read_record(directory) for directory in spec.lower_layers], spec.store_dir)
     with open(spec.out, "w") as stream:
         json.dump([{"name": name, "storePaths": paths} for name, paths in groups], stream, indent=1)
 
 
-def planned_groups(image, lower):
+def planned_groups(image, lower, store_dir):
     """(name, store paths) of the layers that hold the image's store paths (the closure of
     ``contents`` and of what ``config`` refers to) which no layer in `lower` (LayerRecords)
-    holds, within what ``maxLayers`` leaves for them beside `lower` and the top layer."""
+    holds, nor the base image, within what ``maxLayers`` leaves for them beside the base's
+    layers, `lower`, the Nix database and the top layer."""
     if not image.include_store_paths:
         return []
     closure = load_graph(image.closure)
@@ -136,12 +141,16 @@ def planned_groups(image, lower):
         wanted |= graph.referenced_closure(closure, [image.config_refs])
     for record in lower:
         wanted.difference_update(record.store_paths)
+    base = BaseImage(image.base) if image.base else None
+    if base:
+        store_prefix = store_dir.strip("/") + "/"
+        wanted = {path for path in wanted if store_prefix + os.path.basename(path) not in base.tree.nodes}
     max_layers = 100 if image.max_layers is None else image.max_layers
-    others = len(lower) + 1 + image.include_nix_db
+    others = len(lower) + 1 + image.include_nix_db + (len(base.layers) if base else 0)
     budget = max_layers - others
     if wanted and budget < 1:
-        raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (lower layers,"
-                          " the Nix database, the top layer)" % (max_layers, others))
+        raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (base and"
+                          " lower layers, the Nix database, the top layer)" % (max_layers, others))
     return [(_group_name(closure, group), group) for group in layering.plan(closure, wanted, budget)]
 
 

@@ -11,6 +11,7 @@ import json
 import os
 
 from . import imageformats
+from .baseimage import BaseImage
 from .errors import StrataError
 from .imageconfig import History, image_config
 from .layer import write_layer
@@ -35,27 +36,32 @@ class _Planned:
 
 
 def image_layers(image, spec):
-    """The image's layers bottom first: layerbuild.LayerRecords and _Planned layers."""
+    """The base image (a BaseImage, or None) and the image's own layers bottom first:
+    LayerRecords and _Planned layers."""
+    base = BaseImage(image.base) if image.base else None
     lower = [read_record(directory) for directory in image.layers]
     planned = [] if image.closure is None else [
-        _Planned(name, paths, spec) for name, paths in planned_groups(image, lower)]
+        _Planned(name, paths, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
     top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
-    return lower + planned + top
+    return base, lower + planned + top
 
 
 def build_layered_image(image, spec):
     """The ``build-layered-image`` command: the image as a tar, or an OCI layout directory."""
-    sources = image_layers(image, spec)
+    base, sources = image_layers(image, spec)
     if image.format == "oci":
         with output_directory(image.out) as path:
-            _write(imageformats.DirTarget(path), image, spec, sources)
+            _write(imageformats.DirTarget(path), image, spec, base, sources)
     else:
         with output_file(image.out) as stream:
-            _write(imageformats.TarTarget(stream, spec.mtime), image, spec, sources)
+            _write(imageformats.TarTarget(stream, spec.mtime), image, spec, base, sources)
 
 
-def _write(target, image, spec, sources):
+def _write(target, image, spec, base, sources):
     layers = []
+    for blob, layer in zip(base.blobs, base.layers) if base else ():
+        target.add_blob_file(blob, layer)
+        layers.append(layer)
     for source in sources:
         if isinstance(source, _Planned):
             layers.append(target.add_streamed_blob(lambda stream: source.write(stream, spec.compressor)))
@@ -64,11 +70,8 @@ def _write(target, image, spec, sources):
         else:
             target.add_blob_file(source.blob, source.layer)
             layers.append(source.layer)
-    _finish(target, image, layers, [source.name for source in sources])
-
-
-def _finish(target, image, layers, names):
-    config = image_config(image, [layer.diff_id for layer in layers], [History("strata", name) for name in names])
+    config = image_config(image, [layer.diff_id for layer in layers],
+                          [History("strata", source.name) for source in sources], base)
     imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
 
 
@@ -78,8 +81,10 @@ def write_stream_script(image, spec):
     Layer digests are known now (layers this derivation plans are hashed here, without
     writing them), so the script writes every layer exactly once, straight from the store,
     checking each store path against what was recorded."""
-    layers = []
-    for source in image_layers(image, spec):
+    base, sources = image_layers(image, spec)
+    layers = [{"name": "base", "layer": layer._asdict(), "blob": blob}
+              for blob, layer in zip(base.blobs, base.layers)] if base else []
+    for source in sources:
         if isinstance(source, _Planned):
             segments = {}
             layer = source.write(None, "none", segments)
@@ -87,7 +92,7 @@ def write_stream_script(image, spec):
         else:
             layers.append(_stream_entry(source.name, source.layer, source.blob, source, source.segments))
     config = image_config(image, [entry["layer"]["diff_id"] for entry in layers],
-                          [History("strata", entry["name"]) for entry in layers])
+                          [History("strata", source.name) for source in sources], base)
     document = {"repoTag": "%s:%s" % (image.name, image.tag), "mtime": spec.mtime,
                 "config": config.decode("utf-8"), "layers": layers}
     source_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

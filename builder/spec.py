@@ -28,6 +28,7 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``includeNixDB``          add a layer with the Nix database of the image's store paths
 ``nixDbLayer``            that layer prebuilt (layered images), or null
 ``nixUid``, ``nixGid``    owner of /nix: the store, the database (default 0, 0)
+``base``                  a base image as read-base-image wrote it, or null
 ========================  =============================================================
 
 A layer (LayerSpec; build-layer, and the layers the image commands write themselves):
@@ -48,6 +49,15 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``keepBlob``              false records the digests only (default true)
 ``storeDir``              the Nix store directory (default ``/nix/store``)
 ``layerName``             the layer's name in its record and the image history
+``base``                  the base image (as read-base-image wrote it) the layer goes over
+========================  =============================================================
+
+A base image to read (BaseSpec; read-base-image):
+
+========================  =============================================================
+``fromImage``             a Docker archive, OCI archive or OCI layout directory
+``fromImageName``         the image to take from it (lowercased), or null for the first
+``fromImageTag``          its tag, or null for any
 ========================  =============================================================
 """
 
@@ -64,14 +74,17 @@ from .streams import COMPRESSORS
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid"])
+    "nix_uid", "nix_gid", "base"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
-    "gname", "compressor", "keep_blob", "store_dir", "layer_name"])
+    "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base"])
 """What a layer is made of and how it is written."""
+
+BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
+"""Which image of an archive or layout to read as a base (read-base-image)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
@@ -132,6 +145,7 @@ def image_spec(document, out=None):
         include_nix_db=fields.get("includeNixDB", bool, False),
         nix_db_layer=fields.get("nixDbLayer", str, None),
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
+        base=fields.get("base", str, None),
     )
 
 
@@ -157,6 +171,19 @@ def layer_spec(document, out=None, environ=os.environ):
         keep_blob=fields.get("keepBlob", bool, True),
         store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"),
         layer_name=fields.get("layerName", str, "layer"),
+        base=fields.get("base", str, None),
+    )
+
+
+def base_spec(document, out=None):
+    """A BaseSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
+    fields = _Fields(document)
+    name = fields.get("fromImageName", str, None)
+    return BaseSpec(
+        out=_out(fields, out),
+        from_image=fields.get("fromImage", str),
+        from_image_name=None if name is None else naming.image_name(name),
+        from_image_tag=None if fields.get("fromImageTag", str, None) is None else naming.image_tag(fields.get("fromImageTag", str)),
     )
 
 

@@ -4,6 +4,10 @@
 # what those files and `config` refer to (a package that refers to no store path adds no
 # /nix). Arguments, with their defaults:
 #   name                  image name; lowercased (an invalid name is an error)
+#   fromImage             null, or a base image: a Docker archive (compressed or not), an
+#                         OCI archive or an OCI layout, from strata, dockerTools, pullImage...
+#   fromImageName         the image to take from an archive holding several (null: the first)
+#   fromImageTag          its tag (null: any)
 #   tag                   null: the hash part of the output path, stable across rebuilds
 #   copyToRoot            a derivation or a list of them, copied to / in order
 #   contents              deprecated name of copyToRoot (warns)
@@ -26,10 +30,13 @@
 # passthru: imageName, imageTag, buildArgs.
 plumbing:
 let
-  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf;
+  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf readBaseImage;
 in
 args@{ name
 , tag ? null
+, fromImage ? null
+, fromImageName ? null
+, fromImageTag ? null
 , copyToRoot ? null
 , contents ? null
 , keepContentsDirlinks ? false
@@ -75,6 +82,7 @@ let
       includeNixDB = initializeNixDatabase;
       inherit (plumbing) shell toolsPath;
       copyToRoot = roots;
+      base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
       storeDir = builtins.storeDir;
       exportReferencesGraph.closure = roots ++ [ configRefs ];
     };

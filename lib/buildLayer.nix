@@ -14,8 +14,9 @@
 #   uid gid uname gname   0 0 "root" "root": the owner of every file
 #   compressor            "gz", "none" or "zstd" (Python >= 3.14)
 #   name                  "layer": the derivation is named strata-NAME
-# Used by strata itself with `storePaths` (the exact store paths, no closure) and
-# `keepBlob = false` (record only: for layers a stream writes again from the store).
+# Used by strata itself with `storePaths` (the exact store paths, no closure),
+# `keepBlob = false` (record only: for layers a stream writes again from the store) and
+# `base` (a base image read by readBaseImage, which the layer is written over).
 plumbing:
 let
   inherit (plumbing) runBuilder toList;
@@ -35,12 +36,13 @@ in
 , name ? "layer"
 , storePaths ? [ ]
 , keepBlob ? true
+, base ? null
 }:
 runBuilder {
   name = "strata-${name}";
   command = "build-layer";
   attrs = {
-    inherit keepContentsDirlinks extraCommands mtime uid gid uname gname compressor storePaths keepBlob;
+    inherit keepContentsDirlinks extraCommands mtime uid gid uname gname compressor storePaths keepBlob base;
     inherit (plumbing) shell toolsPath;
     layerName = name;
     deps = toList deps;

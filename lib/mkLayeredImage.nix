@@ -2,7 +2,7 @@
 # final derivation. Not part of the API; see those two files for the arguments.
 plumbing:
 let
-  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf;
+  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf readBaseImage;
   buildLayer = import ./buildLayer.nix plumbing;
 
   # A store path named in a plan read at evaluation time, made an input again: the plan's
@@ -37,12 +37,15 @@ args@{ name
 , nixGid ? 0
 , format ? "docker-archive"
 , fromImage ? null
+, fromImageName ? null
+, fromImageTag ? null
 , passthru ? { }
 , meta ? { }
 }:
 let
   imageName = toLower name;
   contentsList = toList contents;
+  base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
   configRefs = writeText "${baseName imageName}-config.json" (builtins.toJSON config);
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
@@ -71,7 +74,7 @@ let
     command = "build-nix-db-layer";
     attrs = {
       imageName = name;
-      inherit configRefs mtime nixUid nixGid;
+      inherit configRefs mtime nixUid nixGid base;
       compressor = layerCompressor;
       layerName = "nix-db";
       storeDir = builtins.storeDir;
@@ -86,6 +89,7 @@ let
     imageName = name;
     inherit configRefs maxLayers includeStorePaths;
     includeNixDB = initializeNixDatabase;
+    inherit base;
     contents = contentsList;
     exportReferencesGraph.closure = contentsList ++ [ configRefs ];
   };
@@ -102,7 +106,7 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit contents extraCommands mtime uid gid uname gname;
+    inherit contents extraCommands mtime uid gid uname gname base;
     compressor = layerCompressor;
   };
 
@@ -110,7 +114,7 @@ let
     name = derivationName (baseName imageName) format;
     inherit command;
     attrs = {
-      inherit tag config configRefs architecture variant created mtime format;
+      inherit tag config configRefs architecture variant created mtime format base;
       imageName = name;
       compressor = layerCompressor;
       layers = storeLayers;
@@ -127,12 +131,11 @@ in
 if maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
 else if fakeRootCommands != "" || enableFakechroot then
   unsupported "fakeRootCommands" "is not supported yet; use extraCommands with uid/gid"
-else if fromImage != null then unsupported "fromImage" "is not supported yet"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else
   image // {
-    inherit imageName meta customisationLayer;
+    inherit imageName meta customisationLayer base;
     imageTag = if tag != null then tag else hashPart image;
     layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];
     buildArgs = args;

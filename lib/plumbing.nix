@@ -56,6 +56,15 @@ rec {
       args = [ "-I" "-c" "import os; open(os.environ['out'], 'w').write(os.environ['text'])" ];
     };
 
+  # A base image (any archive or OCI layout) checked and recorded once: its layers' blobs
+  # as they are, its config, and the file tree its layers make. Builds on it read this.
+  readBaseImage = { fromImage, fromImageName ? null, fromImageTag ? null }:
+    runBuilder {
+      name = "strata-base-${if fromImage ? name then baseName (toLower fromImage.name) else "image"}";
+      command = "read-base-image";
+      attrs = { inherit fromImage fromImageName fromImageTag; };
+    };
+
   toLower = builtins.replaceStrings upper lower;
 
   toList = value: if builtins.isList value then value else [ value ];
@@ -67,7 +76,7 @@ rec {
       parts = builtins.split "/" name;
       last = builtins.elemAt parts (builtins.length parts - 1);
     in
-    if builtins.match "[a-z0-9._-]+" last != null then last else "invalid-name";
+    if builtins.match "[a-z0-9._+-]+" last != null then last else "invalid-name";
 
   # dockerTools' default tag: the hash part of the image's own store path.
   hashPart = drv: builtins.substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext drv.outPath));

@@ -1,0 +1,327 @@
+"""Base images: reading an image that another tool made, and trusting none of it.
+
+``read-base-image`` takes a Docker archive (a tar, plain or compressed as a whole, as
+dockerTools and ``docker save`` write it), an OCI archive or an OCI layout directory, picks
+one image from it, and writes a directory that later builds read instead::
+
+    base.json     {"config": the image config, "layers": [{"digest", "diffId", "size",
+                   "mediaType", "blob"}] bottom first, in the manifest's order}
+    blobs/<hex>   each layer blob, its bytes as they were (copied once, never repacked)
+    tree.json     the file tree the layers make: [path, kind, mode, uid, gid, size,
+                   content sha256, symlink target, layer] rows, sorted
+
+Every layer is read through once: its blob digest computed, its uncompressed digest
+checked against the config's diff_id, its entries parsed. An entry whose name climbs out of
+the root (also through a PAX or GNU long name), a hard link to anything but an earlier entry
+of its layer, a truncated or corrupt layer, a missing file, a layer whose digest does not
+match: each is an error naming the archive, the layer and the entry. Nothing of a base image
+is ever unpacked on disk, so device nodes and the like pass through as tar entries.
+"""
+
+import hashlib
+import json
+import os
+import tarfile
+import zlib
+
+from .errors import StrataError
+from .imagetree import ImageTree, Node, normal_name
+from .layer import CHUNK, MEDIA_TYPES, Layer
+
+BASE_RECORD = "base.json"
+TREE_RECORD = "tree.json"
+BLOB_DIR = "blobs"
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class BaseImage:
+    """A base image read back from a ``read-base-image`` output directory."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        try:
+            with open(os.path.join(directory, BASE_RECORD)) as stream:
+                record = json.load(stream)
+            with open(os.path.join(directory, TREE_RECORD)) as stream:
+                rows = json.load(stream)
+        except (OSError, ValueError) as error:
+            raise StrataError("%s: not a base image read by strata (%s)" % (directory, error))
+        self.config = record["config"]
+        self.layers = [Layer(entry["diffId"], entry["digest"], entry["size"], entry["mediaType"])
+                       for entry in record["layers"]]
+        self.blobs = [os.path.join(directory, BLOB_DIR, entry["digest"].split(":", 1)[1]) for entry in record["layers"]]
+        self.tree = ImageTree()
+        for path, kind, mode, uid, gid, size, digest, target, layer in rows:
+            self.tree.nodes[path] = Node(kind, mode, uid, gid, size, digest, target, layer)
+
+    def history(self):
+        return list(self.config.get("history") or [])
+
+
+def read_base_image(spec):
+    """The ``read-base-image`` command: `spec` a spec.BaseSpec."""
+    source = open_source(spec.from_image)
+    try:
+        config, layer_names, layer_digests = _select(source, spec)
+        diff_ids = (config.get("rootfs") or {}).get("diff_ids")
+        if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):
+            raise StrataError("%s: the config lists %s diff_ids for %d layers"
+                              % (spec.from_image, "no" if not isinstance(diff_ids, list) else len(diff_ids),
+                                 len(layer_names)))
+        os.makedirs(os.path.join(spec.out, BLOB_DIR))
+        tree = ImageTree()
+        layers = []
+        for index, (name, expected_digest, diff_id) in enumerate(zip(layer_names, layer_digests, diff_ids)):
+            where = "%s: layer %d (%s)" % (spec.from_image, index + 1, name)
+            layers.append(_read_layer(source, name, expected_digest, diff_id, index, tree, spec.out, where))
+    finally:
+        source.close()
+    with open(os.path.join(spec.out, BASE_RECORD), "w") as stream:
+        json.dump({"config": config, "layers": layers}, stream, sort_keys=True, indent=1)
+    with open(os.path.join(spec.out, TREE_RECORD), "w") as stream:
+        json.dump([[path] + list(tree.nodes[path]) for path in sorted(tree.nodes)], stream)
+
+
+def open_source(path):
+    """An image archive or layout directory, to read files from by name."""
+    if os.path.isdir(path):
+        return _Directory(path)
+    return _Archive(path)
+
+
+class _Directory:
+    def __init__(self, path):
+        self.path = path
+        self.where = path
+
+    def exists(self, name):
+        return os.path.isfile(os.path.join(self.path, normal_name(name, self.where)))
+
+    def open(self, name):
+        try:
+            return open(os.path.join(self.path, normal_name(name, self.where)), "rb")
+        except OSError as error:
+            raise StrataError("%s: %s: %s" % (self.where, name, error.strerror))
+
+    def close(self):
+        pass
+
+
+class _Archive:
+    """A tar, compressed as a whole or not, read without unpacking it."""
+
+    def __init__(self, path):
+        self.where = path
+        try:
+            self.tar = tarfile.open(path, "r:*")
+            self.members = {}
+            for member in self.tar.getmembers():
+                self.members[normal_name(member.name, path)] = member
+        except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+            raise StrataError("%s: not a readable image archive (%s)" % (path, error))
+
+    def _member(self, name):
+        path = normal_name(name, self.where)
+        member = self.members.get(path)
+        if member is not None and member.issym():
+            # One level of symlink, as loaders follow for layers that repeat a blob.
+            parent = path.rpartition("/")[0]
+            member = self.members.get(normal_name(parent + "/" + member.linkname, self.where))
+        return member if member is not None and member.isfile() else None
+
+    def exists(self, name):
+        return self._member(name) is not None
+
+    def open(self, name):
+        member = self._member(name)
+        if member is None:
+            raise StrataError("%s: the archive has no file %s" % (self.where, name))
+        return self.tar.extractfile(member)
+
+    def close(self):
+        self.tar.close()
+
+
+def _read_json(source, name):
+    with source.open(name) as stream:
+        try:
+            return json.loads(stream.read())
+        except (ValueError, tarfile.TarError, EOFError, zlib.error) as error:
+            raise StrataError("%s: %s is not valid JSON (%s)" % (source.where, name, error))
+
+
+def _select(source, spec):
+    """(config, layer file names, expected blob digests or None) of the chosen image."""
+    wanted = None
+    if spec.from_image_name is not None:
+        wanted = spec.from_image_name + (":" + spec.from_image_tag if spec.from_image_tag is not None else "")
+    if source.exists("manifest.json"):
+        manifest = _read_json(source, "manifest.json")
+        if not isinstance(manifest, list) or not manifest:
+            raise StrataError("%s: manifest.json lists no image" % source.where)
+        entry = manifest[0] if wanted is None else next(
+            (item for item in manifest if any(_matches(tag, wanted) for tag in item.get("RepoTags") or [])), None)
+        if entry is None:
+            raise StrataError("%s: no image %s in it (it holds %s)" % (
+                source.where, wanted, ", ".join(tag for item in manifest for tag in item.get("RepoTags") or []) or "none tagged"))
+        names = entry.get("Layers")
+        if not isinstance(names, list) or not isinstance(entry.get("Config"), str):
+            raise StrataError("%s: manifest.json: an image without Config or Layers" % source.where)
+        for name in [entry["Config"]] + names:
+            if not source.exists(name):
+                raise StrataError("%s: manifest.json names %s, which the archive does not hold" % (source.where, name))
+        return _read_json(source, entry["Config"]), names, [None] * len(names)
+    if source.exists("index.json"):
+        index = _read_json(source, "index.json")
+        manifests = index.get("manifests") if isinstance(index, dict) else None
+        if not manifests:
+            raise StrataError("%s: index.json lists no image" % source.where)
+        descriptor = manifests[0] if wanted is None else next(
+            (item for item in manifests if _matches((item.get("annotations") or {}).get(
+                "org.opencontainers.image.ref.name", ""), wanted)), None)
+        if descriptor is None:
+            raise StrataError("%s: no image %s in index.json" % (source.where, wanted))
+        manifest = _read_blob_json(source, descriptor)
+        layers = manifest.get("layers") or []
+        return (_read_blob_json(source, manifest.get("config") or {}), [_blob_path(source, d) for d in layers],
+                [d.get("digest") for d in layers])
+    raise StrataError("%s: neither a Docker archive (manifest.json) nor an OCI layout (index.json)" % source.where)
+
+
+def _matches(reference, wanted):
+    """A tag in an archive names `wanted` ("name" or "name:tag"), docker.io's prefixes aside."""
+    for prefix in ("", "docker.io/", "docker.io/library/", "localhost/"):
+        if reference == prefix + wanted or (":" not in wanted and reference.startswith(prefix + wanted + ":")):
+            return True
+    return False
+
+
+def _blob_path(source, descriptor):
+    digest = descriptor.get("digest", "")
+    algorithm, _, encoded = digest.partition(":")
+    if algorithm != "sha256" or len(encoded) != 64 or not all(c in "0123456789abcdef" for c in encoded):
+        raise StrataError("%s: %r is not a sha256 digest" % (source.where, digest))
+    path = "blobs/sha256/" + encoded
+    if not source.exists(path):
+        raise StrataError("%s: blob %s is missing" % (source.where, digest))
+    return path
+
+
+def _read_blob_json(source, descriptor):
+    path = _blob_path(source, descriptor)
+    with source.open(path) as stream:
+        data = stream.read()
+    if "sha256:" + hashlib.sha256(data).hexdigest() != descriptor["digest"]:
+        raise StrataError("%s: blob %s does not match its digest" % (source.where, descriptor["digest"]))
+    return json.loads(data)
+
+
+def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where):
+    """Copy the blob into `out`, check its digests, apply its entries to `tree`; its record."""
+    partial = os.path.join(out, BLOB_DIR, "partial")
+    blob_hash = hashlib.sha256()
+    size = 0
+    with source.open(name) as stream, open(partial, "wb") as copy:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            blob_hash.update(chunk)
+            size += len(chunk)
+            copy.write(chunk)
+    digest = "sha256:" + blob_hash.hexdigest()
+    if expected_digest is not None and digest != expected_digest:
+        raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, digest, expected_digest))
+    target = os.path.join(out, BLOB_DIR, digest.split(":", 1)[1])
+    os.replace(partial, target)
+    with open(target, "rb") as blob:
+        reader = _UncompressedReader(blob, where)
+        _apply_entries(reader, index, tree, where)
+        reader.drain()
+    if reader.digest() != diff_id:
+        raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
+    return {"digest": digest, "diffId": diff_id, "size": size, "mediaType": MEDIA_TYPES[reader.compressor]}
+
+
+class _UncompressedReader:
+    """The layer's tar bytes from its blob (gzip or plain, told by the magic bytes), hashed."""
+
+    def __init__(self, blob, where):
+        self.blob = blob
+        self.where = where
+        self.hash = hashlib.sha256()
+        head = blob.read(4)
+        if head.startswith(_ZSTD_MAGIC):
+            raise StrataError("%s: zstd layers need Python 3.14's compression.zstd" % where)
+        self.compressor = "gz" if head.startswith(_GZIP_MAGIC) else "none"
+        self.decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16) if self.compressor == "gz" else None
+        self.pending = self._decompress(head)
+
+    def _decompress(self, data):
+        if self.decompressor is None:
+            return data
+        out = []
+        try:
+            while data:
+                out.append(self.decompressor.decompress(data))
+                data = self.decompressor.unused_data
+                if data:  # another gzip member follows
+                    self.decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        except zlib.error as error:
+            raise StrataError("%s: corrupt gzip data (%s)" % (self.where, error))
+        return b"".join(out)
+
+    def read(self, size=-1):
+        while size < 0 or len(self.pending) < size:
+            chunk = self.blob.read(CHUNK)
+            if not chunk:
+                if self.decompressor is not None and not self.decompressor.eof:
+                    raise StrataError("%s: the gzip data ends early" % self.where)
+                break
+            self.pending += self._decompress(chunk)
+        data, self.pending = (self.pending, b"") if size < 0 else (self.pending[:size], self.pending[size:])
+        self.hash.update(data)
+        return data
+
+    def drain(self):
+        while self.read(CHUNK):
+            pass
+
+    def digest(self):
+        return "sha256:" + self.hash.hexdigest()
+
+
+def _apply_entries(reader, index, tree, where):
+    seen = {}
+    try:
+        with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as layer:
+            for member in layer:
+                path = normal_name(member.name, where)
+                if not path or tree.whiteout(path, index):
+                    continue
+                if member.islnk():
+                    target = normal_name(member.linkname, where)
+                    if target not in seen:
+                        raise StrataError("%s: entry %r is a hard link to %r, which is not an earlier entry of"
+                                          " the layer" % (where, member.name, member.linkname))
+                    node = seen[target]._replace(mode=member.mode, layer=index)
+                elif member.isreg():
+                    content = hashlib.sha256()
+                    data = layer.extractfile(member)
+                    remaining = member.size
+                    while remaining:
+                        chunk = data.read(min(CHUNK, remaining))
+                        if not chunk:
+                            raise StrataError("%s: entry %r: the layer ends inside its data" % (where, member.name))
+                        content.update(chunk)
+                        remaining -= len(chunk)
+                    node = Node("file", member.mode, member.uid, member.gid, member.size, content.hexdigest(), None, index)
+                elif member.isdir():
+                    node = Node("dir", member.mode, member.uid, member.gid, 0, None, None, index)
+                elif member.issym():
+                    node = Node("symlink", 0o777, member.uid, member.gid, 0, None, member.linkname, index)
+                else:
+                    node = Node("other", member.mode, member.uid, member.gid, 0, None, None, index)
+                seen[path] = node
+                tree.put(path, node)
+    except (tarfile.TarError, EOFError) as error:
+        raise StrataError("%s: truncated or corrupt layer (%s)" % (where, error))

@@ -1,0 +1,57 @@
+"""A new layer over a base image: what the base holds is not written again, and paths that
+lead through the base's symlinks are written where they lead.
+
+Store paths are compared by name (a store path's name is its content); other files by
+content, mode and owner; directories by mode and owner. A path whose parent is a symlink in
+the base (``bin/app`` over ``bin -> usr/bin``) is written as the runtime would find it
+(``usr/bin/app``): runtimes do not follow a lower layer's symlink when they apply a layer,
+and a ``bin/`` directory entry would hide the base's whole ``/bin``.
+"""
+
+import hashlib
+import os
+
+from .layer import CHUNK
+
+
+def over_base(entries, tree, owner_of, store_dir):
+    """`entries` (fstree.Entry, in tar order) less what `tree` (imagetree.ImageTree of the
+    base) holds, renamed through the base's symlinks, in tar order again. `owner_of(entry)`
+    is the tarwriter.Owner the entry will be written with."""
+    store_prefix = store_dir.strip("/") + "/"
+    in_base = {entry.store_path for entry in entries if entry.store_path is not None
+               and store_prefix + os.path.basename(entry.store_path) in tree.nodes}
+    kept = {}
+    for entry in entries:
+        if entry.store_path in in_base:
+            continue
+        path = tree.resolve_parent(os.fsdecode(entry.name))
+        owner = owner_of(entry)
+        if entry.kind == "dir":
+            resolved = tree.resolve(path)
+            node = tree.nodes.get(resolved)
+            if node is not None and node.kind == "dir":
+                if (node.mode, node.uid, node.gid) == (entry.mode, owner.uid, owner.gid):
+                    continue
+                path = resolved
+        elif _same(tree.nodes.get(path), entry, owner):
+            continue
+        kept[os.fsencode(path)] = entry._replace(name=os.fsencode(path))
+    return [kept[name] for name in sorted(kept, key=lambda name: name.split(b"/"))]
+
+
+def _same(node, entry, owner):
+    if node is None or (node.uid, node.gid) != (owner.uid, owner.gid):
+        return False
+    if entry.kind == "symlink":
+        return node.kind == "symlink" and node.target == os.fsdecode(entry.target)
+    return (node.kind == "file" and node.size == entry.size and node.mode == entry.mode
+            and node.digest == _content_digest(entry.source))
+
+
+def _content_digest(path):
+    content = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            content.update(chunk)
+    return content.hexdigest()

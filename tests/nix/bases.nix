@@ -1,0 +1,64 @@
+# Images over base images: strata's own, a gzipped one, a merged-/usr one, layered ones.
+{ system ? builtins.currentSystem }:
+let
+  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
+  package = name: script: derivation {
+    inherit name system;
+    builder = "/bin/sh";
+    args = [ "-c" script ];
+    PATH = "/usr/bin:/bin";
+  };
+  busybox = package "busybox" ''
+    mkdir -p $out/bin
+    cp /bin/busybox $out/bin/busybox
+    for applet in sh echo cat ls env; do ln -s busybox $out/bin/$applet; done
+  '';
+  # Files at / that call busybox from the store: busybox comes along in /nix/store.
+  tools = package "tools" ''
+    mkdir -p $out/bin $out/etc
+    for applet in sh echo cat ls env; do ln -s ${busybox}/bin/$applet $out/bin/$applet; done
+    echo "base" > $out/etc/motd
+  '';
+  hello = package "hello" ''
+    mkdir -p $out/bin
+    printf '#!${busybox}/bin/sh\necho "hello on $A $B $C"\n' > $out/bin/hello
+    chmod 555 $out/bin/hello
+  '';
+  # A merged-/usr root: /bin is a link to usr/bin.
+  usrMerged = package "usr-merged" ''
+    mkdir -p $out/usr/bin
+    ln -s usr/bin $out/bin
+    for applet in sh echo cat ls; do ln -s ${busybox}/bin/$applet $out/usr/bin/$applet; done
+  '';
+  app = package "app" ''
+    mkdir -p $out/bin
+    printf '#!${busybox}/bin/sh\necho "app through the link"\n' > $out/bin/app
+    chmod 555 $out/bin/app
+  '';
+in
+rec {
+  base = strata.buildImage {
+    name = "base-one";
+    tag = "v1";
+    copyToRoot = tools;
+    config = { Env = [ "A=1" "B=2" ]; Cmd = [ "/bin/sh" "-c" "echo base" ]; WorkingDir = "/"; };
+  };
+  # The same base, gzipped as a whole (as dockerTools' buildImage writes it).
+  baseGzipped = package "base-one.tar.gz" "gzip -n < ${base} > $out";
+
+  onBase = strata.buildImage {
+    name = "on-base";
+    tag = "v2";
+    fromImage = baseGzipped;
+    copyToRoot = [ tools hello ];
+    config = { Env = [ "B=3" "C=4" ]; Cmd = [ "/bin/hello" ]; };
+  };
+
+  usrBase = strata.buildImage { name = "usr-base"; tag = "v1"; copyToRoot = usrMerged; };
+  onUsrBase = strata.buildImage { name = "on-usr-base"; tag = "v1"; fromImage = usrBase; copyToRoot = app;
+    config.Cmd = [ "/bin/app" ]; };
+  layeredOnUsrBase = strata.buildLayeredImage { name = "layered-on-usr-base"; tag = "v1"; fromImage = usrBase;
+    contents = app; config.Cmd = [ "/bin/app" ]; maxLayers = 4; };
+  streamOnBase = strata.streamLayeredImage { name = "stream-on-base"; tag = "v1"; fromImage = onBase;
+    contents = hello; config.Cmd = [ "/bin/hello" ]; };
+}
