@@ -8,6 +8,7 @@
 #   system     the Nix system the derivations build on; also the images' default platform.
 #   shell      the shell that runs extraCommands; null makes extraCommands an error.
 #   toolsPath  the PATH extraCommands runs with.
+#   skopeo     the skopeo binary pullImage runs; null makes pullImage an error.
 #
 # Returns the library: an attribute set of the public functions in ./lib, one a file.
 { pkgs ? null
@@ -16,13 +17,17 @@
 , system ? (if pkgs != null then pkgs.stdenv.hostPlatform.system else builtins.currentSystem)
 , shell ? (if pkgs != null then "${pkgs.bash}/bin/bash" else null)
 , toolsPath ? (if pkgs != null then "${pkgs.coreutils}/bin" else "/usr/bin:/bin")
+, skopeo ? (if pkgs != null then "${pkgs.skopeo}/bin/skopeo" else null)
 }:
 let
-  plumbing = import ./lib/plumbing.nix { inherit python3 system shell toolsPath; };
+  plumbing = import ./lib/plumbing.nix { inherit python3 system shell toolsPath skopeo; };
 in
 {
   buildImage = import ./lib/buildImage.nix plumbing;
   buildLayer = import ./lib/buildLayer.nix plumbing;
   buildLayeredImage = import ./lib/buildLayeredImage.nix plumbing;
+  exportImage = import ./lib/exportImage.nix plumbing;
+  mergeImages = import ./lib/mergeImages.nix plumbing;
+  pullImage = import ./lib/pullImage.nix plumbing;
   streamLayeredImage = import ./lib/streamLayeredImage.nix plumbing;
 }

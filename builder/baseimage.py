@@ -4,8 +4,9 @@
 dockerTools and ``docker save`` write it), an OCI archive or an OCI layout directory, picks
 one image from it, and writes a directory that later builds read instead::
 
-    base.json     {"config": the image config, "layers": [{"digest", "diffId", "size",
-                   "mediaType", "blob"}] bottom first, in the manifest's order}
+    base.json     {"layers": [{"digest", "diffId", "size", "mediaType"}] bottom first, in
+                   the manifest's order, "repoTags": the image's names}
+    config.json   the image config, its bytes as they were
     blobs/<hex>   each layer blob, its bytes as they were (copied once, never repacked)
     tree.json     the file tree the layers make: [path, kind, mode, uid, gid, size,
                    content sha256, symlink target, layer] rows, sorted
@@ -29,6 +30,7 @@ from .imagetree import ImageTree, Node, normal_name
 from .layer import CHUNK, MEDIA_TYPES, Layer
 
 BASE_RECORD = "base.json"
+CONFIG_RECORD = "config.json"
 TREE_RECORD = "tree.json"
 BLOB_DIR = "blobs"
 
@@ -48,7 +50,10 @@ class BaseImage:
                 rows = json.load(stream)
         except (OSError, ValueError) as error:
             raise StrataError("%s: not a base image read by strata (%s)" % (directory, error))
-        self.config = record["config"]
+        with open(os.path.join(directory, CONFIG_RECORD), "rb") as stream:
+            self.config_bytes = stream.read()
+        self.config = json.loads(self.config_bytes)
+        self.repo_tags = record["repoTags"]
         self.layers = [Layer(entry["diffId"], entry["digest"], entry["size"], entry["mediaType"])
                        for entry in record["layers"]]
         self.blobs = [os.path.join(directory, BLOB_DIR, entry["digest"].split(":", 1)[1]) for entry in record["layers"]]
@@ -64,7 +69,8 @@ def read_base_image(spec):
     """The ``read-base-image`` command: `spec` a spec.BaseSpec."""
     source = open_source(spec.from_image)
     try:
-        config, layer_names, layer_digests = _select(source, spec)
+        config_bytes, repo_tags, layer_names, layer_digests = _select(source, spec)
+        config = _parse_json(config_bytes, source, "the config")
         diff_ids = (config.get("rootfs") or {}).get("diff_ids")
         if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):
             raise StrataError("%s: the config lists %s diff_ids for %d layers"
@@ -79,7 +85,9 @@ def read_base_image(spec):
     finally:
         source.close()
     with open(os.path.join(spec.out, BASE_RECORD), "w") as stream:
-        json.dump({"config": config, "layers": layers}, stream, sort_keys=True, indent=1)
+        json.dump({"layers": layers, "repoTags": repo_tags}, stream, sort_keys=True, indent=1)
+    with open(os.path.join(spec.out, CONFIG_RECORD), "wb") as stream:
+        stream.write(config_bytes)
     with open(os.path.join(spec.out, TREE_RECORD), "w") as stream:
         json.dump([[path] + list(tree.nodes[path]) for path in sorted(tree.nodes)], stream)
 
@@ -144,16 +152,31 @@ class _Archive:
         self.tar.close()
 
 
-def _read_json(source, name):
+def _read(source, name):
     with source.open(name) as stream:
         try:
-            return json.loads(stream.read())
-        except (ValueError, tarfile.TarError, EOFError, zlib.error) as error:
-            raise StrataError("%s: %s is not valid JSON (%s)" % (source.where, name, error))
+            return stream.read()
+        except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+            raise StrataError("%s: cannot read %s (%s)" % (source.where, name, error))
+
+
+def _parse_json(data, source, what):
+    try:
+        document = json.loads(data)
+    except ValueError as error:
+        raise StrataError("%s: %s is not valid JSON (%s)" % (source.where, what, error))
+    if not isinstance(document, (dict, list)):
+        raise StrataError("%s: %s is not a JSON object" % (source.where, what))
+    return document
+
+
+def _read_json(source, name):
+    return _parse_json(_read(source, name), source, name)
 
 
 def _select(source, spec):
-    """(config, layer file names, expected blob digests or None) of the chosen image."""
+    """(config bytes, repo tags, layer file names, expected blob digests or None) of the
+    chosen image."""
     wanted = None
     if spec.from_image_name is not None:
         wanted = spec.from_image_name + (":" + spec.from_image_tag if spec.from_image_tag is not None else "")
@@ -172,7 +195,7 @@ def _select(source, spec):
         for name in [entry["Config"]] + names:
             if not source.exists(name):
                 raise StrataError("%s: manifest.json names %s, which the archive does not hold" % (source.where, name))
-        return _read_json(source, entry["Config"]), names, [None] * len(names)
+        return _read(source, entry["Config"]), list(entry.get("RepoTags") or []), names, [None] * len(names)
     if source.exists("index.json"):
         index = _read_json(source, "index.json")
         manifests = index.get("manifests") if isinstance(index, dict) else None
@@ -183,10 +206,11 @@ def _select(source, spec):
                 "org.opencontainers.image.ref.name", ""), wanted)), None)
         if descriptor is None:
             raise StrataError("%s: no image %s in index.json" % (source.where, wanted))
-        manifest = _read_blob_json(source, descriptor)
+        manifest = _parse_json(_read_blob(source, descriptor), source, "the manifest")
         layers = manifest.get("layers") or []
-        return (_read_blob_json(source, manifest.get("config") or {}), [_blob_path(source, d) for d in layers],
-                [d.get("digest") for d in layers])
+        name = (descriptor.get("annotations") or {}).get("org.opencontainers.image.ref.name")
+        return (_read_blob(source, manifest.get("config") or {}), [name] if name and ":" in name else [],
+                [_blob_path(source, d) for d in layers], [d.get("digest") for d in layers])
     raise StrataError("%s: neither a Docker archive (manifest.json) nor an OCI layout (index.json)" % source.where)
 
 
@@ -209,13 +233,11 @@ def _blob_path(source, descriptor):
     return path
 
 
-def _read_blob_json(source, descriptor):
-    path = _blob_path(source, descriptor)
-    with source.open(path) as stream:
-        data = stream.read()
+def _read_blob(source, descriptor):
+    data = _read(source, _blob_path(source, descriptor))
     if "sha256:" + hashlib.sha256(data).hexdigest() != descriptor["digest"]:
         raise StrataError("%s: blob %s does not match its digest" % (source.where, descriptor["digest"]))
-    return json.loads(data)
+    return data
 
 
 def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where):
@@ -234,7 +256,7 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
     target = os.path.join(out, BLOB_DIR, digest.split(":", 1)[1])
     os.replace(partial, target)
     with open(target, "rb") as blob:
-        reader = _UncompressedReader(blob, where)
+        reader = UncompressedReader(blob, where)
         _apply_entries(reader, index, tree, where)
         reader.drain()
     if reader.digest() != diff_id:
@@ -242,7 +264,7 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
     return {"digest": digest, "diffId": diff_id, "size": size, "mediaType": MEDIA_TYPES[reader.compressor]}
 
 
-class _UncompressedReader:
+class UncompressedReader:
     """The layer's tar bytes from its blob (gzip or plain, told by the magic bytes), hashed."""
 
     def __init__(self, blob, where):

@@ -11,6 +11,8 @@ import sys
 
 from . import spec as specs
 from .baseimage import read_base_image
+from .export import export_image, merge_images
+from .pull import pull_image
 from .errors import StrataError
 from .imagebuild import build_image
 from .layerbuild import build_layer, build_nix_db_layer, plan_layers
@@ -20,13 +22,17 @@ from .layeredimage import build_layered_image, write_stream_script
 COMMANDS = {
     "build-image": (build_image, "image layer", "write a one-layer image (buildImage)"),
     "read-base-image": (read_base_image, "base", "check a base image and record its layers and files"),
+    "export-image": (export_image, "export", "flatten an image into one root file system tarball (exportImage)"),
+    "merge-images": (merge_images, "merge", "write one archive holding several images (mergeImages)"),
+    "pull-image": (pull_image, "pull", "copy an image from a registry by digest (pullImage)"),
     "build-layer": (build_layer, "layer", "write one layer and its record (buildLayer, a layer derivation)"),
     "build-nix-db-layer": (build_nix_db_layer, "image layer", "write a layer holding the Nix database"),
     "plan-layers": (plan_layers, "image layer", "group an image's store paths into layers, as JSON"),
     "build-layered-image": (build_layered_image, "image layer", "write a layered image (buildLayeredImage)"),
     "write-stream-script": (write_stream_script, "image layer", "write a script that streams the image"),
 }
-PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec}
+PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec,
+           "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec}
 
 
 def main(argv):

@@ -41,42 +41,55 @@ def blob_name(digest):
     return BLOB_DIR + digest.split(":", 1)[1]
 
 
-def metadata_files(config, layers, repo_tag, docker=True):
-    """(name, bytes) of the config blob and the metadata files for `layers` (layer.Layer);
-    the Docker archive's files only with `docker`."""
-    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    manifest = canonical_json({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(config)},
-        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
-    })
-    manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
-    index = canonical_json({
-        "schemaVersion": 2,
-        "mediaType": INDEX_MEDIA_TYPE,
-        "manifests": [{
-            "mediaType": MANIFEST_MEDIA_TYPE, "digest": manifest_digest, "size": len(manifest),
-            "annotations": {"io.containerd.image.name": repo_tag, "org.opencontainers.image.ref.name": repo_tag},
-        }],
-    })
-    files = [(blob_name(config_digest), config), (blob_name(manifest_digest), manifest)]
-    if docker:
-        repository, tag = repo_tag.rsplit(":", 1)
-        top = layers[-1].digest.split(":", 1)[1] if layers else ""
-        files.append(("manifest.json", canonical_json(
-            [{"Config": blob_name(config_digest), "RepoTags": [repo_tag], "Layers": [blob_name(l.digest) for l in layers]}])))
-        files.append(("repositories", canonical_json({repository: {tag: top}})))
-    files.append(("index.json", index))
-    files.append(("oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"})))
-    return files
+def metadata_files(images):
+    """(name, bytes) of the config and manifest blobs and the metadata files of `images`:
+    (config bytes, layers (layer.Layer), repo tags "name:tag") each, in one archive."""
+    blobs, docker, repositories, descriptors = [], [], {}, []
+    for config, layers, repo_tags in images:
+        config_digest = _digest(config)
+        manifest = canonical_json({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
+        })
+        manifest_digest = _digest(manifest)
+        blobs += [(blob_name(config_digest), config), (blob_name(manifest_digest), manifest)]
+        docker.append({"Config": blob_name(config_digest), "RepoTags": list(repo_tags),
+                       "Layers": [blob_name(layer.digest) for layer in layers]})
+        for repo_tag in repo_tags:
+            repository, tag = repo_tag.rsplit(":", 1)
+            repositories.setdefault(repository, {})[tag] = layers[-1].digest.split(":", 1)[1] if layers else ""
+        descriptor = {"mediaType": MANIFEST_MEDIA_TYPE, "digest": manifest_digest, "size": len(manifest)}
+        descriptors += [dict(descriptor, annotations={"io.containerd.image.name": repo_tag,
+                                                      "org.opencontainers.image.ref.name": repo_tag})
+                        for repo_tag in repo_tags] or [descriptor]
+    index = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": descriptors}
+    return blobs + [
+        ("manifest.json", canonical_json(docker)),
+        ("repositories", canonical_json(repositories)),
+        ("index.json", canonical_json(index)),
+        ("oci-layout", canonical_json({"imageLayoutVersion": "1.0.0"})),
+    ]
 
 
 def finish(target, config, layers, repo_tag):
-    """Write the config and metadata files into `target` and close it."""
-    for name, data in metadata_files(config, layers, repo_tag):
-        target.add_file(name, data)
+    """Write the config and metadata files of one image into `target` and close it."""
+    finish_images(target, [(config, layers, [repo_tag])])
+
+
+def finish_images(target, images):
+    """Write the configs and metadata files of `images` (see metadata_files) and close."""
+    written = set()
+    for name, data in metadata_files(images):
+        if name not in written:
+            written.add(name)
+            target.add_file(name, data)
     target.close()
+
+
+def _digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 class TarTarget:

@@ -52,6 +52,12 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``base``                  the base image (as read-base-image wrote it) the layer goes over
 ========================  =============================================================
 
+An image to flatten (ExportSpec; export-image): ``base``. Images to merge (MergeSpec;
+merge-images): ``images``, a list of such directories, and ``mtime``.
+
+An image to pull (PullSpec; pull-image): ``imageName``, ``imageDigest``, ``os``, ``arch``,
+``finalImageName``, ``finalImageTag``, ``tlsVerify``, ``skopeo`` (the binary).
+
 A base image to read (BaseSpec; read-base-image):
 
 ========================  =============================================================
@@ -85,6 +91,16 @@ LayerSpec = collections.namedtuple("LayerSpec", [
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
 """Which image of an archive or layout to read as a base (read-base-image)."""
+
+ExportSpec = collections.namedtuple("ExportSpec", "out base")
+"""An image to flatten (export-image): ``base``, as read-base-image wrote it."""
+
+MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
+"""Images to put in one archive (merge-images): ``images``, each as read-base-image wrote it."""
+
+PullSpec = collections.namedtuple(
+    "PullSpec", "out image_name image_digest os arch final_image_name final_image_tag tls_verify skopeo")
+"""An image to pull from a registry (pull-image)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
@@ -172,6 +188,38 @@ def layer_spec(document, out=None, environ=os.environ):
         store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"),
         layer_name=fields.get("layerName", str, "layer"),
         base=fields.get("base", str, None),
+    )
+
+
+def export_spec(document, out=None):
+    fields = _Fields(document)
+    return ExportSpec(out=_out(fields, out), base=fields.get("base", str))
+
+
+def merge_spec(document, out=None, environ=os.environ):
+    fields = _Fields(document)
+    images = fields.string_list("images")
+    if not images:
+        raise StrataError("images: expected at least one image")
+    return MergeSpec(out=_out(fields, out), images=images, mtime=_mtime(fields, environ))
+
+
+def pull_spec(document, out=None):
+    fields = _Fields(document)
+    digest = fields.get("imageDigest", str)
+    if not digest.startswith("sha256:") or len(digest) != 71:
+        raise StrataError("imageDigest: %r is not a sha256 digest (sha256:<64 hex digits>)" % digest)
+    image_name = fields.get("imageName", str)
+    return PullSpec(
+        out=_out(fields, out),
+        image_name=image_name,
+        image_digest=digest,
+        os=fields.get("os", str, "linux"),
+        arch=fields.get("arch", str, "amd64"),
+        final_image_name=naming.image_name(fields.get("finalImageName", str, image_name)),
+        final_image_tag=naming.image_tag(fields.get("finalImageTag", str, "latest")),
+        tls_verify=fields.get("tlsVerify", bool, True),
+        skopeo=fields.get("skopeo", str),
     )
 
 

@@ -59,6 +59,10 @@ rec {
     config.Cmd = [ "/bin/app" ]; };
   layeredOnUsrBase = strata.buildLayeredImage { name = "layered-on-usr-base"; tag = "v1"; fromImage = usrBase;
     contents = app; config.Cmd = [ "/bin/app" ]; maxLayers = 4; };
+  exportedUsr = strata.exportImage { fromImage = onUsrBase; };
+  merged = strata.mergeImages [ onBase baseGzipped usrBase ];
+  fromMerged = strata.buildImage { name = "from-merged"; tag = "v1"; fromImage = merged; fromImageName = "usr-base";
+    fromImageTag = "v1"; copyToRoot = app; config.Cmd = [ "/bin/app" ]; };
   streamOnBase = strata.streamLayeredImage { name = "stream-on-base"; tag = "v1"; fromImage = onBase;
     contents = hello; config.Cmd = [ "/bin/hello" ]; };
 }
