@@ -28,6 +28,7 @@ import zlib
 from .errors import StrataError
 from .imagetree import ImageTree, Node, normal_name
 from .layer import CHUNK, MEDIA_TYPES, Layer
+from .output import output_directory
 
 BASE_RECORD = "base.json"
 CONFIG_RECORD = "config.json"
@@ -69,21 +70,27 @@ def read_base_image(spec):
     """The ``read-base-image`` command: `spec` a spec.BaseSpec."""
     source = open_source(spec.from_image)
     try:
-        config_bytes, repo_tags, layer_names, layer_digests = _select(source, spec)
-        config = _parse_json(config_bytes, source, "the config")
-        diff_ids = (config.get("rootfs") or {}).get("diff_ids")
-        if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):
-            raise StrataError("%s: the config lists %s diff_ids for %d layers"
-                              % (spec.from_image, "no" if not isinstance(diff_ids, list) else len(diff_ids),
-                                 len(layer_names)))
-        os.makedirs(os.path.join(spec.out, BLOB_DIR))
-        tree = ImageTree()
-        layers = []
-        for index, (name, expected_digest, diff_id) in enumerate(zip(layer_names, layer_digests, diff_ids)):
-            where = "%s: layer %d (%s)" % (spec.from_image, index + 1, name)
-            layers.append(_read_layer(source, name, expected_digest, diff_id, index, tree, spec.out, where))
+        with output_directory(spec.out):
+            _read_into(source, spec)
     finally:
         source.close()
+
+
+def _read_into(source, spec):
+    """Check the chosen image of `source` and write its record into ``spec.out``."""
+    config_bytes, repo_tags, layer_names, layer_digests = _select(source, spec)
+    config = _parse_json(config_bytes, source, "the config")
+    diff_ids = (config.get("rootfs") or {}).get("diff_ids")
+    if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):
+        raise StrataError("%s: the config lists %s diff_ids for %d layers"
+                          % (spec.from_image, "no" if not isinstance(diff_ids, list) else len(diff_ids),
+                             len(layer_names)))
+    os.mkdir(os.path.join(spec.out, BLOB_DIR))
+    tree = ImageTree()
+    layers = []
+    for index, (name, expected_digest, diff_id) in enumerate(zip(layer_names, layer_digests, diff_ids)):
+        where = "%s: layer %d (%s)" % (spec.from_image, index + 1, name)
+        layers.append(_read_layer(source, name, expected_digest, diff_id, index, tree, spec.out, where))
     with open(os.path.join(spec.out, BASE_RECORD), "w") as stream:
         json.dump({"layers": layers, "repoTags": repo_tags}, stream, sort_keys=True, indent=1)
     with open(os.path.join(spec.out, CONFIG_RECORD), "wb") as stream:
