@@ -10,6 +10,7 @@ one image from it, and writes a directory that later builds read instead::
     blobs/<hex>   each layer blob, its bytes as they were (copied once, never repacked)
     tree.json     the file tree the layers make: [path, kind, mode, uid, gid, size,
                    content sha256, symlink target, layer] rows, sorted
+    nix-db.sqlite the image's Nix database, where it has one (to merge with)
 
 Every layer is read through once: its blob digest computed, its uncompressed digest
 checked against the config's diff_id, its entries parsed. An entry whose name climbs out of
@@ -32,6 +33,8 @@ from .output import output_directory
 
 BASE_RECORD = "base.json"
 CONFIG_RECORD = "config.json"
+NIX_DB = "nix-db.sqlite"
+NIX_DB_PATH = "nix/var/nix/db/db.sqlite"
 TREE_RECORD = "tree.json"
 BLOB_DIR = "blobs"
 
@@ -61,6 +64,8 @@ class BaseImage:
         self.tree = ImageTree()
         for path, kind, mode, uid, gid, size, digest, target, layer in rows:
             self.tree.nodes[path] = Node(kind, mode, uid, gid, size, digest, target, layer)
+        nix_db = os.path.join(directory, NIX_DB)
+        self.nix_db = nix_db if os.path.exists(nix_db) else None
 
     def history(self):
         return list(self.config.get("history") or [])
@@ -97,6 +102,9 @@ def _read_into(source, spec):
         stream.write(config_bytes)
     with open(os.path.join(spec.out, TREE_RECORD), "w") as stream:
         json.dump([[path] + list(tree.nodes[path]) for path in sorted(tree.nodes)], stream)
+    nix_db = os.path.join(spec.out, NIX_DB)
+    if os.path.exists(nix_db) and tree.nodes.get(NIX_DB_PATH, Node(*[None] * 8)).kind != "file":
+        os.unlink(nix_db)
 
 
 def open_source(path):
@@ -264,7 +272,7 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
     os.replace(partial, target)
     with open(target, "rb") as blob:
         reader = UncompressedReader(blob, where)
-        _apply_entries(reader, index, tree, where)
+        _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB))
         reader.drain()
     if reader.digest() != diff_id:
         raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
@@ -319,7 +327,8 @@ class UncompressedReader:
         return "sha256:" + self.hash.hexdigest()
 
 
-def _apply_entries(reader, index, tree, where):
+def _apply_entries(reader, index, tree, where, nix_db):
+    """Apply the layer's entries to `tree`; a Nix database among them is kept at `nix_db`."""
     seen = {}
     try:
         with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as layer:
@@ -336,13 +345,18 @@ def _apply_entries(reader, index, tree, where):
                 elif member.isreg():
                     content = hashlib.sha256()
                     data = layer.extractfile(member)
+                    keep = open(nix_db, "wb") if path == NIX_DB_PATH else None
                     remaining = member.size
                     while remaining:
                         chunk = data.read(min(CHUNK, remaining))
                         if not chunk:
                             raise StrataError("%s: entry %r: the layer ends inside its data" % (where, member.name))
                         content.update(chunk)
+                        if keep:
+                            keep.write(chunk)
                         remaining -= len(chunk)
+                    if keep:
+                        keep.close()
                     node = Node("file", member.mode, member.uid, member.gid, member.size, content.hexdigest(), None, index)
                 elif member.isdir():
                     node = Node("dir", member.mode, member.uid, member.gid, 0, None, None, index)

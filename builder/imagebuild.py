@@ -34,7 +34,7 @@ def build_image(image, spec):
         if image.include_nix_db:
             scratch = cleanup.enter_context(extracommands.scratch_directory())
             db_entries = fstree.entries(nixdb.database_root(scratch, closure, store_paths, roots, spec.mtime,
-                                                            spec.store_dir))
+                                                            spec.store_dir, base.nix_db if base else None))
             sources.append((lambda blob: write_layer(db_entries, blob, spec.mtime, nix_owner, spec.compressor),
                             History("strata buildImage", "the Nix database of %d store paths" % len(store_paths))))
         with output_file(image.out) as stream:

@@ -83,8 +83,10 @@ def build_nix_db_layer(image, spec):
         roots.update(closure[image.config_refs].references)
     paths = graph.closure(closure, roots)
     owner = numeric_owner(image.nix_uid, image.nix_gid)
+    base_db = BaseImage(image.base).nix_db if image.base else None
     with extracommands.scratch_directory() as scratch:
-        entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir))
+        entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
+                                                     base_db))
         os.mkdir(spec.out)
         with open(os.path.join(spec.out, BLOB), "wb") as stream:
             layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)

@@ -10,6 +10,7 @@ from conftest import REPO, built, run
 pytestmark = pytest.mark.e2e
 
 LAYERED = os.path.join(REPO, "tests", "nix", "layered.nix")
+BASES = os.path.join(REPO, "tests", "nix", "bases.nix")
 
 
 def rootfs_of(archive, tmp_path):
@@ -71,3 +72,10 @@ def test_streamed_database_with_a_non_root_store_owner(tmp_path):
         info = os.lstat(os.path.join(rootfs, path))
         assert (info.st_uid, info.st_gid) == (1000, 100), path
     check_database(rootfs, ["app", "busybox"])
+
+
+@pytest.mark.parametrize("attr, roots", [("onDbBase", ["busybox", "hello"]), ("layeredOnDbBase", ["app", "busybox"])])
+def test_a_database_on_a_base_that_has_one_registers_both(tmp_path, attr, roots):
+    rootfs = rootfs_of(built(attr, expression=BASES), tmp_path)
+    in_store = check_database(rootfs, roots)
+    assert sorted(name.split("-", 1)[1] for name in in_store) == sorted(set(roots) | {"busybox"})

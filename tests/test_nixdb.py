@@ -1,7 +1,10 @@
 import os
 import sqlite3
 
+import pytest
+
 from builder import graph, nixdb
+from builder.errors import StrataError
 
 
 def small_graph(tmp_path):
@@ -47,3 +50,18 @@ def test_database_root_has_schema_and_gc_roots(tmp_path):
     assert (scratch / "nix/var/nix/db/schema").read_bytes() == b"10"
     assert os.readlink(scratch / "nix/var/nix/gcroots/docker/bbb-app") == "/nix/store/bbb-app"
     assert b"db.sqlite" in root.children[b"nix"].children[b"var"].children[b"nix"].children[b"db"].children
+
+
+def test_merging_with_a_base_database(tmp_path):
+    closure = small_graph(tmp_path)
+    base_path = [path for path in closure if path.endswith("base")][0]
+    base_db = str(tmp_path / "base.sqlite")
+    nixdb.write_database(base_db, closure, {base_path}, 3)
+    merged = str(tmp_path / "merged.sqlite")
+    nixdb.write_database(merged, closure, set(closure), 7, base_db)
+    rows = sqlite3.connect(merged).execute("select path, registrationTime from ValidPaths order by path").fetchall()
+    assert rows == [(base_path, 3), ([p for p in closure if p != base_path][0], 7)], "the base's rows kept as they were"
+    changed = dict(closure)
+    changed[base_path] = changed[base_path]._replace(nar_hash="sha256:" + "1" * 64)
+    with pytest.raises(StrataError, match="is registered in the base image with hash sha256:e3b0c4"):
+        nixdb.write_database(str(tmp_path / "conflict.sqlite"), changed, set(closure), 7, base_db)

@@ -63,6 +63,13 @@ rec {
   merged = strata.mergeImages [ onBase baseGzipped usrBase ];
   fromMerged = strata.buildImage { name = "from-merged"; tag = "v1"; fromImage = merged; fromImageName = "usr-base";
     fromImageTag = "v1"; copyToRoot = app; config.Cmd = [ "/bin/app" ]; };
+  # Nix databases merged with a base image's.
+  dbBase = strata.buildImage { name = "db-base"; tag = "v1"; copyToRoot = tools; includeNixDB = true; };
+  onDbBase = strata.buildImage { name = "on-db-base"; tag = "v1"; fromImage = dbBase; includeNixDB = true;
+    config.Cmd = [ "${hello}/bin/hello" ]; };
+  layeredOnDbBase = strata.buildLayeredImage { name = "layered-on-db-base"; tag = "v1"; fromImage = dbBase;
+    contents = app; includeNixDB = true; config.Cmd = [ "/bin/app" ]; };
+
   streamOnBase = strata.streamLayeredImage { name = "stream-on-base"; tag = "v1"; fromImage = onBase;
     contents = hello; config.Cmd = [ "/bin/hello" ]; };
 }
