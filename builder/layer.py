@@ -14,12 +14,15 @@ can be checked path by path, and a path that changed can be named.
 
 import collections
 import hashlib
+import os
 
 from . import tarwriter
 from .errors import StrataError
 from .streams import FileSink, HashingSink, compressing
 
 CHUNK = 1 << 20
+SMALL_FILE = 1 << 16
+"""Files up to this size are read whole in one call and written in one piece."""
 
 Layer = collections.namedtuple("Layer", "diff_id digest size media_type")
 """`diff_id`: sha256 of the uncompressed tar; `digest`, `size`: of the blob as written;
@@ -62,8 +65,18 @@ def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, st
             out.write(tarwriter.header(entry.name, "symlink", 0o777, mtime, owner, linkname=entry.target))
         elif entry.store_path is None or (entry.size, entry.mode) not in linkable:
             _write_file(entry, out, mtime, owner)
+        elif entry.size <= SMALL_FILE:
+            # Small candidates are read whole, once: hashed, then linked or written.
+            data = _read_small(entry)
+            key = (entry.size, entry.mode, hashlib.sha256(data).digest())
+            earlier = first_of_content.setdefault(key, entry.name)
+            if earlier == entry.name:
+                out.write(tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size)
+                          + data + tarwriter.padding(entry.size))
+            else:
+                out.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
         elif (entry.size, entry.mode) not in sizes_met:
-            # The first file of its size and mode: nothing earlier can match, so it is
+            # The first large file of its size and mode: nothing earlier can match, so it is
             # hashed while it is written, read once like every file that is not a candidate.
             sizes_met.add((entry.size, entry.mode))
             content = hashlib.sha256()
@@ -73,19 +86,20 @@ def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, st
             content = hashlib.sha256()
             _read_chunks(entry, content.update)
             key = (entry.size, entry.mode, content.digest())
-            earlier = first_of_content.get(key)
-            if earlier is None:
-                first_of_content[key] = entry.name
+            earlier = first_of_content.setdefault(key, entry.name)
+            if earlier == entry.name:
                 _write_file(entry, out, mtime, owner)
             else:
                 out.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
     out.enter(None)
     out.write(tarwriter.END_OF_ARCHIVE)
+    out.flush()
 
 
 class _SegmentedSink:
-    """Forwards to `sink`; while `segments` or `check` is given, also hashes the bytes of
-    the current store path apart."""
+    """Forwards to `sink` in pieces of about a megabyte (headers and small files gathered,
+    so the hashes and the file see few large writes); while `segments` or `check` is given,
+    also hashes the bytes of the current store path apart."""
 
     def __init__(self, sink, segments, check):
         self.sink = sink
@@ -94,10 +108,13 @@ class _SegmentedSink:
         self.active = segments is not None or check is not None
         self.current = None
         self.hash = None
+        self.pending = []
+        self.pending_size = 0
 
     def enter(self, store_path):
         if not self.active or store_path == self.current:
             return
+        self.flush()
         if self.current is not None:
             digest = "sha256:" + self.hash.hexdigest()
             if self.segments is not None:
@@ -108,6 +125,22 @@ class _SegmentedSink:
         self.hash = hashlib.sha256() if store_path is not None else None
 
     def write(self, data):
+        if len(data) >= CHUNK:
+            self.flush()
+            self._forward(data)
+            return
+        self.pending.append(data)
+        self.pending_size += len(data)
+        if self.pending_size >= CHUNK:
+            self.flush()
+
+    def flush(self):
+        if self.pending:
+            self._forward(b"".join(self.pending))
+            self.pending = []
+            self.pending_size = 0
+
+    def _forward(self, data):
         self.sink.write(data)
         if self.hash is not None:
             self.hash.update(data)
@@ -146,7 +179,14 @@ def _sizes_shared(entries):
 
 def _write_file(entry, sink, mtime, owner, content=None):
     """Header, bytes and padding of a regular file; its bytes also into `content` if given."""
-    sink.write(tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size))
+    header = tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size)
+    if entry.size <= SMALL_FILE:
+        data = _read_small(entry)
+        if content is not None:
+            content.update(data)
+        sink.write(header + data + tarwriter.padding(entry.size))
+        return
+    sink.write(header)
     if content is None:
         _read_chunks(entry, sink.write)
     else:
@@ -155,6 +195,21 @@ def _write_file(entry, sink, mtime, owner, content=None):
             content.update(chunk)
         _read_chunks(entry, both)
     sink.write(tarwriter.padding(entry.size))
+
+
+def _read_small(entry):
+    """The whole of a small file in one read, which must still have its listed size."""
+    try:
+        descriptor = os.open(entry.source, os.O_RDONLY)
+        try:
+            data = os.read(descriptor, entry.size + 1)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise StrataError("%s: cannot read: %s" % (entry.source.decode("utf-8", "replace"), error.strerror))
+    if len(data) != entry.size:
+        raise StrataError("%s: changed size while the layer was written" % entry.source.decode("utf-8", "replace"))
+    return data
 
 
 def _read_chunks(entry, consume):

@@ -3,15 +3,32 @@
 A layer is written once: its tar bytes pass through a HashingSink (the diff_id), then a
 compressor, then another HashingSink (the blob digest) into the output file. Each sink has
 ``write(data)`` and ``close()``; closing one closes the sinks after it.
+
+Work is spread over the machine's cores where the bytes allow it: the file is written by a
+thread of its own while the next bytes are read and hashed, and gzip compresses independent
+blocks in parallel (hashlib, zlib and file writes let go of Python's lock while they work).
 """
 
+import collections
+import concurrent.futures
 import hashlib
+import os
+import queue
 import struct
+import threading
 import zlib
 
 from .errors import StrataError
 
 GZIP_LEVEL = 6
+GZIP_BLOCK = 128 << 10
+GZIP_DICTIONARY = 32 << 10
+
+
+def worker_count():
+    """How many threads may work at once: Nix's NIX_BUILD_CORES, else every core."""
+    cores = os.environ.get("NIX_BUILD_CORES", "")
+    return int(cores) if cores.isdigit() and int(cores) > 0 else (os.cpu_count() or 1)
 
 
 class HashingSink:
@@ -37,25 +54,57 @@ class HashingSink:
 
 
 class FileSink:
-    """Writes to an open binary file; closing the sink leaves the file open."""
+    """Writes to an open binary file from a thread of its own, a few megabytes behind;
+    closing the sink waits for the writes (and leaves the file open)."""
 
     def __init__(self, stream):
         self.stream = stream
+        self.queue = queue.Queue(maxsize=16)
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            data = self.queue.get()
+            if data is None:
+                return
+            if self.error is None:
+                try:
+                    self.stream.write(data)
+                except BaseException as error:  # handed to the writer at its next call
+                    self.error = error
 
     def write(self, data):
-        self.stream.write(data)
+        self._raise()
+        self.queue.put(data)
 
     def close(self):
-        pass
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self):
+        if self.error is not None:
+            raise self.error
 
 
 class GzipSink:
-    """gzip (RFC 1952) with a fixed header: no file name, no time, OS 255 (unknown), so the
-    bytes depend only on the input, the level and zlib's deflate."""
+    """gzip (RFC 1952) in independent blocks compressed in parallel, as pigz does: each
+    block of 128 KiB is deflated with the 32 KiB before it as its dictionary and ends on a
+    byte boundary (a sync flush), and an empty final block closes the stream. The header
+    has no file name, no time and OS 255 (unknown). The bytes depend only on the input,
+    the level and zlib, never on how many threads compressed them."""
 
     def __init__(self, next_sink, level=GZIP_LEVEL):
         self.next = next_sink
-        self.deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.level = level
+        self.threads = worker_count()
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.threads)
+        self.blocks = collections.deque()
+        self.pending = []
+        self.pending_size = 0
+        self.dictionary = b""
         self.crc = 0
         self.size = 0
         extra_flags = {9: 2, 1: 4}.get(level, 0)
@@ -64,13 +113,39 @@ class GzipSink:
     def write(self, data):
         self.crc = zlib.crc32(data, self.crc)
         self.size += len(data)
-        compressed = self.deflate.compress(data)
-        if compressed:
-            self.next.write(compressed)
+        self.pending.append(data)
+        self.pending_size += len(data)
+        if self.pending_size >= GZIP_BLOCK:
+            whole = b"".join(self.pending)
+            cut = len(whole) - len(whole) % GZIP_BLOCK
+            for start in range(0, cut, GZIP_BLOCK):
+                self._submit(whole[start:start + GZIP_BLOCK])
+            self.pending = [whole[cut:]]
+            self.pending_size = len(whole) - cut
+
+    def _submit(self, block):
+        self.blocks.append(self.pool.submit(_deflate_block, block, self.dictionary, self.level))
+        self.dictionary = block[-GZIP_DICTIONARY:]
+        while len(self.blocks) > 2 * self.threads:
+            self.next.write(self.blocks.popleft().result())
 
     def close(self):
-        self.next.write(self.deflate.flush() + struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
+        if self.pending_size:
+            self._submit(b"".join(self.pending))
+        while self.blocks:
+            self.next.write(self.blocks.popleft().result())
+        self.pool.shutdown()
+        final = zlib.compressobj(self.level, zlib.DEFLATED, -zlib.MAX_WBITS).flush(zlib.Z_FINISH)
+        self.next.write(final + struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
         self.next.close()
+
+
+def _deflate_block(block, dictionary, level):
+    if dictionary:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=dictionary)
+    else:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(block) + deflate.flush(zlib.Z_SYNC_FLUSH)
 
 
 class ZstdSink:

@@ -1,8 +1,10 @@
 """Deterministic tar headers.
 
-Every header is POSIX ustar; a PAX extended header (``x``) goes before it only when a
-field does not fit: a name or link target over 100 bytes or not ASCII, a size of 8 GiB or
-more, an owner id over 0o7777777, an owner name over 32 bytes or not ASCII. Names that are
+Every header is POSIX ustar; a name over 100 bytes is split at a slash into ustar's prefix
+and name fields where it can be. A PAX extended header (``x``) goes before it only when a
+field does not fit: a name that cannot be split or is not ASCII, a link target over 100
+bytes or not ASCII, a size of 8 GiB or more, an owner id over 0o7777777, an owner name over
+32 bytes or not ASCII. Names that are
 not UTF-8 are carried raw with ``hdrcharset=BINARY``. Nothing in a header comes from the
 host: the caller gives the mtime and owner, and there are no atime, ctime or device fields.
 The archive ends with two zero blocks and no record padding, as Go's archive/tar writes it,
@@ -10,6 +12,7 @@ so the tar is exactly the sum of its entries.
 """
 
 import collections
+import struct
 
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
@@ -33,12 +36,14 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     if kind == "dir" and not name.endswith(b"/"):
         name += b"/"
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
+    prefix, short_name = _split(name)
     records = []
-    if not _fits(name, 100) or not _fits(linkname, 100):
+    if short_name is None or not _fits(linkname, 100):
         if not (_utf8(name) and _utf8(linkname)):
             records.append((b"hdrcharset", b"BINARY"))
-        if not _fits(name, 100):
+        if short_name is None:
             records.append((b"path", name))
+            prefix, short_name = b"", name[:100]
         if not _fits(linkname, 100):
             records.append((b"linkpath", linkname))
     for key, value, width in ((b"size", size, 12), (b"uid", owner.uid, 8), (b"gid", owner.gid, 8)):
@@ -47,13 +52,23 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     for key, value in ((b"uname", uname), (b"gname", gname)):
         if not _fits(value, 32):
             records.append((key, value))
-    ustar = _ustar(name[:100], TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size,
-                   linkname[:100], uname[:32], gname[:32])
+    ustar = _ustar(short_name, TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size, linkname, uname, gname,
+                   prefix)
     if not records:
         return ustar
     data = b"".join(_pax_record(key, value) for key, value in records)
     pax = _ustar(b"././@PaxHeader", TYPEFLAGS["pax"], 0o644, 0, 0, 0, len(data), b"", b"", b"")
     return pax + data + padding(len(data)) + ustar
+
+
+def _split(name):
+    """(prefix, name) fields for `name`, or (b"", None) where ustar cannot hold it."""
+    if len(name) <= 100:
+        return (b"", name) if name.isascii() else (b"", None)
+    slash = name.find(b"/", len(name) - 101)
+    if 0 < slash <= 155 and slash < len(name) - 1 and name.isascii():
+        return name[:slash], name[slash + 1:]
+    return b"", None
 
 
 def big_header(name, mode, mtime, owner, size):
@@ -69,31 +84,19 @@ def padding(size):
     return bytes(-size % BLOCK)
 
 
-def _ustar(name, typeflag, mode, mtime, uid, gid, size, linkname, uname, gname, base256_size=False):
-    block = bytearray(BLOCK)
-    block[0:len(name)] = name
-    block[100:108] = _octal(mode, 8)
-    block[108:116] = _octal(uid if uid <= _MAX_OCTAL[8] else 0, 8)
-    block[116:124] = _octal(gid if gid <= _MAX_OCTAL[8] else 0, 8)
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
+_NO_DEVICE = b"0000000\x00"
+
+
+def _ustar(name, typeflag, mode, mtime, uid, gid, size, linkname, uname, gname, prefix=b"", base256_size=False):
     if size > _MAX_OCTAL[12]:
-        block[124:136] = _base256(size, 12) if base256_size else _octal(0, 12)
+        size_field = _base256(size, 12) if base256_size else b"%011o\x00" % 0
     else:
-        block[124:136] = _octal(size, 12)
-    block[136:148] = _octal(mtime, 12)
-    block[148:156] = b" " * 8
-    block[156:157] = typeflag
-    block[157:157 + len(linkname)] = linkname
-    block[257:265] = b"ustar\x0000"
-    block[265:265 + len(uname)] = uname
-    block[297:297 + len(gname)] = gname
-    block[329:337] = _octal(0, 8)
-    block[337:345] = _octal(0, 8)
-    block[148:156] = b"%06o\x00 " % sum(block)
-    return bytes(block)
-
-
-def _octal(value, width):
-    return b"%0*o\x00" % (width - 1, value)
+        size_field = b"%011o\x00" % size
+    block = _USTAR.pack(name, b"%07o\x00" % mode, b"%07o\x00" % (uid if uid <= _MAX_OCTAL[8] else 0),
+                        b"%07o\x00" % (gid if gid <= _MAX_OCTAL[8] else 0), size_field, b"%011o\x00" % mtime,
+                        b" " * 8, typeflag, linkname, b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE, prefix)
+    return block[:148] + b"%06o\x00 " % sum(block) + block[156:]
 
 
 def _base256(value, width):

@@ -1,6 +1,8 @@
 import gzip
 import hashlib
 import io
+import random
+import subprocess
 import sys
 
 import pytest
@@ -21,11 +23,34 @@ def test_gzip_header_has_no_time_no_name_and_decompresses():
     assert gzip.decompress(compressed) == data
 
 
+def compressed(data, cores, monkeypatch, pieces=7):
+    monkeypatch.setenv("NIX_BUILD_CORES", str(cores))
+    out = io.BytesIO()
+    sink = streams.GzipSink(streams.FileSink(out))
+    step = len(data) // pieces + 1
+    for start in range(0, len(data), step):
+        sink.write(data[start:start + step])
+    sink.close()
+    return out.getvalue()
+
+
+def test_parallel_gzip_gives_the_same_bytes_whatever_the_threads(monkeypatch, tmp_path):
+    data = (random.Random(3).randbytes(300000) + b"strata layers " * 50000) * 3
+    one = compressed(data, 1, monkeypatch)
+    assert one == compressed(data, 4, monkeypatch) == compressed(data, 2, monkeypatch, pieces=1)
+    assert gzip.decompress(one) == data
+    (tmp_path / "x.gz").write_bytes(one)
+    assert subprocess.run(["gzip", "-dc", str(tmp_path / "x.gz")], capture_output=True, check=True).stdout == data
+    assert len(one) < len(data) * 0.6
+    assert gzip.decompress(compressed(b"", 2, monkeypatch)) == b""
+
+
 def test_hashing_sink_counts_hashes_and_forwards():
     out = io.BytesIO()
     sink = streams.HashingSink(streams.FileSink(out))
     sink.write(b"abc")
     sink.write(b"def")
+    sink.close()
     assert sink.size == 6 and out.getvalue() == b"abcdef"
     assert sink.digest() == "sha256:" + hashlib.sha256(b"abcdef").hexdigest()
 

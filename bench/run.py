@@ -1,0 +1,156 @@
+"""strata's builder against the floor and the tools people use today, on one closure.
+
+Prints each time and its ratio to the baselines measured in the same run:
+  floor        every file read once and sha256-hashed, one thread (hashlib)
+  tar          GNU tar --sort=name of the store, counted (wc -c) and hashed (sha256sum)
+  gzip, pigz   that tar through gzip -n and pigz -p 2
+and strata's build-layered-image writing every layer of the closure (planned within
+maxLayers) into one archive, uncompressed and gzipped, with its peak memory; the files per
+second of both on the small files alone; and what a rebuild after one leaf package changes
+costs. Usage: python3 bench/run.py [--root DIR] [--scale 1.0] [--max-layers 100]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+sys.path.insert(0, HERE)
+
+import closure as synthetic  # noqa: E402
+from builder import graph as graphs, layering  # noqa: E402
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def floor(store):
+    def run():
+        total = 0
+        for directory, directories, files in os.walk(store):
+            directories.sort()
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                if os.path.islink(path):
+                    continue
+                digest = hashlib.sha256()
+                with open(path, "rb") as stream:
+                    for block in iter(lambda: stream.read(1 << 20), b""):
+                        digest.update(block)
+                        total += len(block)
+        return total
+    return timed(run)
+
+
+def shell(command):
+    return timed(lambda: subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL))[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", help="where to make the closure (default: a temporary directory)")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--max-layers", type=int, default=100)
+    arguments = parser.parse_args()
+    root = arguments.root or tempfile.mkdtemp(prefix="strata-bench-")
+    store = os.path.join(root, "store")
+    if not os.path.exists(os.path.join(root, "closure.json")):
+        synthetic.make(root, arguments.scale)
+    with open(os.path.join(root, "closure.json")) as stream:
+        items = json.load(stream)
+    paths = [item["path"] for item in items]
+    out = os.path.join(root, "image.tar")
+    files = sum(len(names) for _, _, names in os.walk(store))
+    print("closure: %d store paths, %d files, %.2f GB (%s)" % (
+        len(items), files, sum(item["narSize"] for item in items) / 1e9, root))
+
+    floor(store)  # warm the page cache: every run below reads from memory alike
+    results = {}
+    results["floor"], total = floor(store)
+    tar = "cd %s && LC_ALL=C tar --sort=name --format=posix -cf - store" % root
+    results["tar | wc -c"] = shell(tar + " | wc -c")
+    results["tar | sha256sum"] = shell(tar + " | sha256sum")
+    results["tar | gzip -n"] = shell(tar + " | gzip -n -6 | wc -c")
+    results["tar | pigz -p 2"] = shell(tar + " | pigz -p 2 -6 | wc -c")
+    results["strata none"], peak_plain = strata(root, items, paths, "none", arguments.max_layers, out)
+    results["strata gz"], peak_gz = strata(root, items, paths, "gz", arguments.max_layers, out)
+
+    width = max(len(name) for name in results)
+    print("\n%-*s  %8s" % (width, "", "seconds"))
+    for name, seconds in results.items():
+        print("%-*s  %8.2f" % (width, name, seconds))
+    print("\nread %.2f GB at %.2f GB/s in the floor" % (total / 1e9, total / 1e9 / results["floor"]))
+    print("strata none / floor            %.2fx   (target <= 1.3)" % (results["strata none"] / results["floor"]))
+    print("strata none / tar | sha256sum  %.2fx" % (results["strata none"] / results["tar | sha256sum"]))
+    print("strata gz / tar | pigz -p 2    %.2fx   (target <= 1.1)" % (results["strata gz"] / results["tar | pigz -p 2"]))
+    print("strata gz / tar | gzip -n      %.2fx" % (results["strata gz"] / results["tar | gzip -n"]))
+    print("peak memory: %.0f MB uncompressed, %.0f MB gzip   (target < 100)" % (peak_plain, peak_gz))
+
+    # The small files alone: their store paths, with no references to the libraries.
+    small_items = [dict(item, references=[]) for item in items if "-data-" in item["path"]]
+    small = [item["path"] for item in small_items]
+    small_files = sum(len(names) for path in small for _, _, names in os.walk(path))
+    names = " ".join(os.path.relpath(path, root) for path in small)
+    tar_small = shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c" % (root, names))
+    strata_small, _ = strata(root, small_items, small, "none", arguments.max_layers, out)
+    print("small files: %d; GNU tar %.0f files/s, strata %.0f files/s (%.2fx)" % (
+        small_files, small_files / tar_small, small_files / strata_small, tar_small / strata_small))
+
+    rebuild(items)
+
+
+def strata(root, closure, paths, compressor, max_layers, out):
+    """Seconds and peak memory (MB) of build-layered-image writing every layer of `paths`."""
+    spec = {"imageName": "bench", "tag": "t", "closure": closure, "contents": paths, "compressor": compressor,
+            "maxLayers": max_layers, "mtime": 1}
+    spec_file = os.path.join(root, "spec.json")
+    with open(spec_file, "w") as stream:
+        json.dump(spec, stream)
+    if os.path.exists(out):
+        os.unlink(out)
+    command = [sys.executable, "-m", "builder", "build-layered-image", spec_file, "--out", out]
+    pid, status, usage, seconds = _run_measured(command)
+    if status != 0:
+        raise SystemExit("strata failed: %s" % command)
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _run_measured(command):
+    """Run `command` in the repository; (pid, exit status, its own rusage, seconds)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO)
+    _, status, usage = os.wait4(process.pid, 0)
+    return process.pid, status, usage, time.perf_counter() - start
+
+
+def rebuild(items):
+    """What changing one leaf package costs with a derivation per layer: the layers whose
+    store paths change are rebuilt (hashed and written again), the others are not."""
+    closure = graphs.from_structured(items, "closure")
+    referenced = {ref for item in items for ref in item["references"]}
+    leaf = sorted(path for path in closure if path not in referenced)[0]
+    before = layering.plan(closure, list(closure), 99)
+    changed_path = leaf[:-1] + ("x" if leaf[-1] != "x" else "y")
+    changed = dict(closure)
+    changed[changed_path] = changed.pop(leaf)._replace(path=changed_path)
+    after = layering.plan(changed, list(changed), 99)
+    old = {tuple(group) for group in before}
+    rebuilt = [group for group in after if tuple(group) not in old]
+    size = sum(changed[path].nar_size for group in rebuilt for path in group)
+    total = sum(info.nar_size for info in changed.values())
+    print("rebuild after one leaf package changes: %d of %d layers, %.1f MB of %.0f MB re-hashed and re-written"
+          % (len(rebuilt), len(after), size / 1e6, total / 1e6))
+
+
+if __name__ == "__main__":
+    main()
