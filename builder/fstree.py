@@ -66,20 +66,30 @@ def read_node(path, dir_mode=None, store_path=None):
         info = os.lstat(path)
     except OSError as error:
         raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
-    if stat.S_ISLNK(info.st_mode):
+    return _node(path, info, dir_mode, store_path)
+
+
+def _node(path, info, dir_mode, store_path):
+    """The node for `path` whose lstat is `info`; a directory's listing read once, each
+    child stat'ed once (through its directory entry)."""
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return File(mode & 0o7777, info.st_size, path, store_path)
+    if stat.S_ISLNK(mode):
         return Symlink(os.readlink(path), store_path)
-    if stat.S_ISREG(info.st_mode):
-        return File(stat.S_IMODE(info.st_mode), info.st_size, path, store_path)
-    if stat.S_ISDIR(info.st_mode):
-        node = Dir(stat.S_IMODE(info.st_mode) if dir_mode is None else dir_mode, store_path)
-        with os.scandir(path) as listing:
-            names = [entry.name for entry in listing]
-        for name in names:
-            node.children[name] = read_node(os.path.join(path, name), dir_mode, store_path)
+    if stat.S_ISDIR(mode):
+        node = Dir(mode & 0o7777 if dir_mode is None else dir_mode, store_path)
+        try:
+            with os.scandir(path) as listing:
+                children = [(entry.name, entry.path, entry.stat(follow_symlinks=False)) for entry in listing]
+        except OSError as error:
+            raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
+        for name, child_path, child_info in children:
+            node.children[name] = _node(child_path, child_info, dir_mode, store_path)
         return node
     raise StrataError(
         "%s: is a %s; an image holds only regular files, directories and symlinks"
-        % (os.fsdecode(path), _kind_name(info.st_mode)))
+        % (os.fsdecode(path), _kind_name(mode)))
 
 
 def merged_root(items, keep_dirlinks, linked_items=()):

@@ -12,6 +12,7 @@ so the tar is exactly the sum of its entries.
 """
 
 import collections
+import functools
 import struct
 
 BLOCK = 512
@@ -35,6 +36,15 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     gets its trailing slash here."""
     if kind == "dir" and not name.endswith(b"/"):
         name += b"/"
+    prefix, short_name = _split(name)
+    fixed = _fixed_fields(TYPEFLAGS[kind], mode, mtime, owner)
+    if short_name is not None and size <= _MAX_OCTAL[12] and fixed.fits and _fits(linkname, 100):
+        return _block(fixed, short_name, size, linkname, prefix)
+    return _pax_header(name, kind, mode, mtime, owner, size, linkname)
+
+
+def _pax_header(name, kind, mode, mtime, owner, size, linkname):
+    """A header with a PAX extended header before it, for the fields ustar cannot hold."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
     prefix, short_name = _split(name)
     records = []
@@ -52,13 +62,36 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     for key, value in ((b"uname", uname), (b"gname", gname)):
         if not _fits(value, 32):
             records.append((key, value))
-    ustar = _ustar(short_name, TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size, linkname, uname, gname,
-                   prefix)
-    if not records:
-        return ustar
+    ustar = _ustar(short_name, TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size, linkname[:100],
+                   uname[:32], gname[:32], prefix)
     data = b"".join(_pax_record(key, value) for key, value in records)
     pax = _ustar(b"././@PaxHeader", TYPEFLAGS["pax"], 0o644, 0, 0, 0, len(data), b"", b"", b"")
     return pax + data + padding(len(data)) + ustar
+
+
+_Fixed = collections.namedtuple("_Fixed", "before after checksum fits")
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_fields(typeflag, mode, mtime, owner):
+    """The parts of a header that the type, mode, time and owner decide, packed once: the
+    bytes between name and size, those between size and linkname (checksum spaces among
+    them), the rest, and their byte sum; `fits` is false where ustar cannot hold them."""
+    uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
+    fits = owner.uid <= _MAX_OCTAL[8] and owner.gid <= _MAX_OCTAL[8] and _fits(uname, 32) and _fits(gname, 32)
+    before = b"%07o\x00" % mode + b"%07o\x00" % min(owner.uid, _MAX_OCTAL[8]) + b"%07o\x00" % min(owner.gid, _MAX_OCTAL[8])
+    middle = b"%011o\x00" % mtime + b" " * 8 + typeflag
+    after = _TAIL.pack(b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE)
+    return _Fixed(before, (middle, after), sum(before) + sum(middle) + sum(after), fits)
+
+
+def _block(fixed, name, size, linkname, prefix):
+    size_field = b"%011o\x00" % size
+    middle, after = fixed.after
+    checksum = fixed.checksum + sum(name) + sum(size_field) + sum(linkname) + sum(prefix)
+    block = b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, middle[:12], b"%06o\x00 " % checksum,
+                      middle[20:], linkname.ljust(100, b"\x00"), after, prefix.ljust(155, b"\x00"), bytes(12)))
+    return block
 
 
 def _split(name):
@@ -85,6 +118,7 @@ def padding(size):
 
 
 _USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
+_TAIL = struct.Struct("8s32s32s8s8s")
 _NO_DEVICE = b"0000000\x00"
 
 
