@@ -9,6 +9,7 @@
 #   shell      the shell that runs extraCommands; null makes extraCommands an error.
 #   toolsPath  the PATH extraCommands runs with.
 #   skopeo     the skopeo binary pullImage runs; null makes pullImage an error.
+#   fakeroot   the fakeroot binary fakeRootCommands run under; null makes them an error.
 #
 # Returns the library: an attribute set of the public functions in ./lib, one a file.
 { pkgs ? null
@@ -18,9 +19,10 @@
 , shell ? (if pkgs != null then "${pkgs.bash}/bin/bash" else null)
 , toolsPath ? (if pkgs != null then "${pkgs.coreutils}/bin" else "/usr/bin:/bin")
 , skopeo ? (if pkgs != null then "${pkgs.skopeo}/bin/skopeo" else null)
+, fakeroot ? (if pkgs != null then "${pkgs.fakeroot}/bin/fakeroot" else null)
 }:
 let
-  plumbing = import ./lib/plumbing.nix { inherit python3 system shell toolsPath skopeo; };
+  plumbing = import ./lib/plumbing.nix { inherit python3 system shell toolsPath skopeo fakeroot; };
 in
 {
   buildImage = import ./lib/buildImage.nix plumbing;

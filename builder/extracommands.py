@@ -1,15 +1,22 @@
-"""``extraCommands``: a user's shell commands run in a copy of the root before it is written.
+"""``extraCommands`` and ``fakeRootCommands``: a user's shell commands run in a copy of the
+root before it is written.
 
-The merged copyToRoot tree is copied into a scratch directory (store files keep their
-modes, so a command that edits one must ``chmod u+w`` first, as with dockerTools), the
-commands run there with the given shell and PATH, and what the directory then holds is read
-back as the root. Files it makes are written out in full, never hard-linked.
+The merged root is copied into a scratch directory (store files keep their modes, so a
+command that edits one must ``chmod u+w`` first, as with dockerTools), the commands run there
+with the given shell and PATH, and what the directory then holds is read back as the root.
+Files it makes are written out in full, never hard-linked.
+
+``fakeRootCommands`` run next, under fakeroot, which makes them believe they are root: a
+``chown`` they do is recorded by fakeroot, not done, and read back through fakeroot as the
+owner of that entry in the layer.
 """
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from . import fstree
@@ -30,20 +37,92 @@ def scratch_directory():
         shutil.rmtree(path)
 
 
-def run(root, commands, shell, tools_path, directory):
-    """The root after running `commands` in a copy of `root` made in `directory`."""
-    if not shell:
+# Runs a command as a child subreaper, reaping every process orphaned below it: in a Nix
+# sandbox the builder is process 1 and would leave fakeroot's daemon a zombie, on which
+# fakeroot's script waits for ever.
+_REAPER = """
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+child = os.fork()
+if child == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+code = 1
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        break
+    if pid == child:
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+sys.exit(code)
+"""
+
+# Run under fakeroot: the owner of every path below the directory, as fakeroot records it.
+_DUMP_OWNERS = """
+import json, os, sys
+top = sys.argv[1]
+owners = {}
+for directory, directories, files in os.walk(top):
+    for name in directories + files:
+        path = os.path.join(directory, name)
+        info = os.lstat(path)
+        owners[os.path.relpath(path, top)] = [info.st_uid, info.st_gid]
+json.dump(owners, sys.stdout)
+"""
+
+
+def interpreter():
+    """This Python's executable. In a Nix build sys.executable is empty (Nix starts the
+    builder with a bare name and no PATH), so ask the kernel."""
+    return sys.executable or os.readlink("/proc/self/exe")
+
+
+def wanted(spec):
+    """Whether the layer `spec` (a spec.LayerSpec) has commands to run."""
+    return bool(spec.extra_commands or spec.fake_root_commands)
+
+
+def run(root, spec, directory):
+    """The root after running the commands of `spec` in a copy of `root` made in `directory`."""
+    if not spec.shell:
         raise StrataError("extraCommands: no shell to run them with; pass `shell` (or `pkgs`) to strata")
     _materialise(root, os.fsencode(directory))
-    environment = {"PATH": tools_path, "HOME": "/homeless-shelter", "LC_ALL": "C", "TZ": "UTC",
-                   "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1")}
+    if spec.extra_commands:
+        _run("extraCommands", [spec.shell, "-e", "-c", spec.extra_commands], spec, directory)
+    if not spec.fake_root_commands:
+        return fstree.read_node(os.fsencode(directory))
+    if not spec.fakeroot:
+        raise StrataError("fakeRootCommands: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata")
+    state = directory.rstrip("/") + ".fakeroot"
+    reaper = [interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
+    # First everything is given the layer's owner, in fakeroot's books: then the owners it
+    # reports afterwards are all the layer's, whether the commands changed them or not.
+    owner = "%d:%d" % (spec.uid, spec.gid)
+    _run("fakeRootCommands", reaper + ["-s", state, "--", "chown", "-R", "-h", owner, "."], spec, directory)
+    _run("fakeRootCommands", reaper + ["-i", state, "-s", state, "--", spec.shell, "-e", "-c", spec.fake_root_commands],
+         spec, directory)
+    owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", interpreter(), "-I", "-c",
+                                                           _DUMP_OWNERS, directory], spec, directory, capture=True))
+    os.unlink(state)
+    tree = fstree.read_node(os.fsencode(directory))
+    for path, node in fstree.walk(tree):
+        node.owner = tuple(owners[os.fsdecode(path)])
+    return tree
+
+
+def _run(what, command, spec, directory, capture=False):
+    # FAKEROOTDONTTRYCHOWN: in a sandbox's user namespace a real chown to an unmapped id
+    # fails with EINVAL, which fakeroot would pass on; it records the owner either way.
+    environment = {"PATH": spec.tools_path, "HOME": "/homeless-shelter", "LC_ALL": "C", "TZ": "UTC",
+                   "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1"), "FAKEROOTDONTTRYCHOWN": "1"}
     try:
-        finished = subprocess.run([shell, "-e", "-c", commands], cwd=directory, env=environment)
+        finished = subprocess.run(command, cwd=directory, env=environment,
+                                  stdout=subprocess.PIPE if capture else None)
     except OSError as error:
-        raise StrataError("extraCommands: cannot run %s: %s" % (shell, error.strerror))
+        raise StrataError("%s: cannot run %s: %s" % (what, command[0], error.strerror))
     if finished.returncode != 0:
-        raise StrataError("extraCommands: the commands failed with exit status %d" % finished.returncode)
-    return fstree.read_node(os.fsencode(directory))
+        raise StrataError("%s: the commands failed with exit status %d" % (what, finished.returncode))
+    return finished.stdout
 
 
 def _materialise(node, path):

@@ -18,10 +18,11 @@ import stat
 
 from .errors import StrataError
 
-Entry = collections.namedtuple("Entry", "name kind mode size source target store_path")
+Entry = collections.namedtuple("Entry", "name kind mode size source target store_path owner")
 """One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file"
 or "symlink"; `source` the file to read for "file"; `target` the link target for "symlink";
-`store_path` the store path (str) the entry is part of, or None outside the store."""
+`store_path` the store path (str) the entry is part of, or None outside the store; `owner`
+(uid, gid) where fakeRootCommands set one, else None."""
 
 COPIED_DIR_MODE = 0o755
 """Directories of copied (copyToRoot) trees: the store's 0555 would make /etc read-only."""
@@ -33,30 +34,33 @@ _MAX_SYMLINK_HOPS = 40
 
 
 class Dir:
-    __slots__ = ("mode", "children", "store_path")
+    __slots__ = ("mode", "children", "store_path", "owner")
 
     def __init__(self, mode, store_path=None):
         self.mode = mode
         self.children = {}
         self.store_path = store_path
+        self.owner = None
 
 
 class File:
-    __slots__ = ("mode", "size", "source", "store_path")
+    __slots__ = ("mode", "size", "source", "store_path", "owner")
 
     def __init__(self, mode, size, source, store_path):
         self.mode = mode
         self.size = size
         self.source = source
         self.store_path = store_path
+        self.owner = None
 
 
 class Symlink:
-    __slots__ = ("target", "store_path")
+    __slots__ = ("target", "store_path", "owner")
 
     def __init__(self, target, store_path):
         self.target = target
         self.store_path = store_path
+        self.owner = None
 
 
 def read_node(path, dir_mode=None, store_path=None):
@@ -132,6 +136,14 @@ def add_store_paths(root, store_dir, paths):
         node.children[os.path.basename(encoded)] = read_node(encoded, store_path=path)
 
 
+def walk(node, prefix=b""):
+    """(relative path, node) of every node below `node`, parents first."""
+    for name, child in node.children.items():
+        yield prefix + name, child
+        if isinstance(child, Dir):
+            yield from walk(child, prefix + name + b"/")
+
+
 def entries(root):
     """The tree below `root` as Entry tuples, in tar order; the root itself is not listed."""
     listed = []
@@ -144,12 +156,13 @@ def _list_children(node, prefix, listed):
         child = node.children[name]
         path = prefix + name
         if isinstance(child, Dir):
-            listed.append(Entry(path, "dir", child.mode, 0, None, None, child.store_path))
+            listed.append(Entry(path, "dir", child.mode, 0, None, None, child.store_path, child.owner))
             _list_children(child, path + b"/", listed)
         elif isinstance(child, File):
-            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.store_path))
+            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.store_path,
+                                child.owner))
         else:
-            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, child.store_path))
+            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, child.store_path, child.owner))
 
 
 def _merge_children(root, into, into_parts, source, keep_dirlinks):

@@ -147,12 +147,20 @@ class _SegmentedSink:
 
 
 def owners(entries, default_owner, store_owner=None):
-    """The function that gives each of `entries` its owner: `store_owner`, if given, for the
-    store paths and the directories above them, else `default_owner`."""
-    if store_owner is None:
-        return lambda entry: default_owner
-    store_tree = _store_tree(entries)
-    return lambda entry: store_owner if entry.store_path or entry.name in store_tree else default_owner
+    """The function that gives each of `entries` its owner: the one fakeRootCommands set,
+    else `store_owner`, if given, for the store paths and the directories above them, else
+    `default_owner`."""
+    store_tree = _store_tree(entries) if store_owner else ()
+
+    def owner_of(entry):
+        if entry.owner is not None:
+            if entry.owner == (default_owner.uid, default_owner.gid):
+                return default_owner
+            return tarwriter.numeric_owner(*entry.owner)
+        if store_owner and (entry.store_path or entry.name in store_tree):
+            return store_owner
+        return default_owner
+    return owner_of
 
 
 def _store_tree(entries):

@@ -55,7 +55,8 @@ def read_record(directory):
 
 def build_layer(spec):
     """The ``build-layer`` command: write one layer derivation's output (a spec.LayerSpec)."""
-    if not spec.keep_blob and (spec.copy_to_root or spec.contents or spec.extra_commands or spec.compressor != "none"):
+    if not spec.keep_blob and (spec.copy_to_root or spec.contents or extracommands.wanted(spec)
+                               or spec.compressor != "none"):
         raise StrataError("keepBlob: only a layer of store paths alone, uncompressed, can go without its blob")
     store_paths = spec.store_paths or _deps_paths(spec)
     with contextlib.ExitStack() as cleanup:
@@ -108,9 +109,9 @@ def layer_root(spec, store_paths, cleanup):
     """The tree of a layer: copyToRoot copied and contents linked at /, extraCommands run
     on them, and the store paths under the store directory."""
     root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks, linked_items=spec.contents)
-    if spec.extra_commands:
+    if extracommands.wanted(spec):
         scratch = cleanup.enter_context(extracommands.scratch_directory())
-        root = extracommands.run(root, spec.extra_commands, spec.shell, spec.tools_path, scratch)
+        root = extracommands.run(root, spec, scratch)
     fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
     return root
 

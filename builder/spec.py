@@ -41,7 +41,8 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``contents``              store directories whose files are linked at ``/`` (before copyToRoot)
 ``keepContentsDirlinks``  merge a later directory through an earlier symlink (default false)
 ``extraCommands``         shell run in a copy of the root before it is written ("" for none)
-``shell``, ``toolsPath``  the shell for extraCommands and its PATH
+``fakeRootCommands``      shell run next under fakeroot: the owners it sets are kept ("" for none)
+``shell``, ``toolsPath``  the shell for the commands and their PATH; ``fakeroot`` the binary
 ``mtime``                 time of every file: RFC 3339, seconds, or null for SOURCE_DATE_EPOCH,
                           else ``created`` (1970-01-01T00:00:01Z when ``created`` is ``"now"``)
 ``uid gid uname gname``   owner of every entry (default 0, 0, root, root)
@@ -86,7 +87,7 @@ ImageSpec = collections.namedtuple("ImageSpec", [
 LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
-    "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base"])
+    "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -157,7 +158,7 @@ def image_spec(document, out=None):
         contents=fields.string_list("contents"),
         max_layers=max_layers,
         include_store_paths=fields.get("includeStorePaths", bool, True),
-        interpreter=fields.get("interpreter", str, sys.executable),
+        interpreter=fields.get("interpreter", str, None) or sys.executable or os.readlink("/proc/self/exe"),
         include_nix_db=fields.get("includeNixDB", bool, False),
         nix_db_layer=fields.get("nixDbLayer", str, None),
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
@@ -188,6 +189,8 @@ def layer_spec(document, out=None, environ=os.environ):
         store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"),
         layer_name=fields.get("layerName", str, "layer"),
         base=fields.get("base", str, None),
+        fake_root_commands=fields.get("fakeRootCommands", str, ""),
+        fakeroot=fields.get("fakeroot", str, None),
     )
 
 

@@ -10,6 +10,8 @@
 #   copyToRoot            [ ]: directories whose files are copied to /
 #   keepContentsDirlinks  false, as for buildImage
 #   extraCommands         "": shell run in the layer's root before it is written
+#   fakeRootCommands      "": shell run next under fakeroot; the owners it sets (chown) are
+#                         the owners in the layer (needs `fakeroot` or `pkgs` given to strata)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file
 #   uid gid uname gname   0 0 "root" "root": the owner of every file
 #   compressor            "gz", "none" or "zstd" (Python >= 3.14)
@@ -27,6 +29,7 @@ in
 , copyToRoot ? [ ]
 , keepContentsDirlinks ? false
 , extraCommands ? ""
+, fakeRootCommands ? ""
 , mtime ? "1970-01-01T00:00:01Z"
 , uid ? 0
 , gid ? 0
@@ -42,8 +45,8 @@ runBuilder {
   name = "strata-${name}";
   command = "build-layer";
   attrs = {
-    inherit keepContentsDirlinks extraCommands mtime uid gid uname gname compressor storePaths keepBlob base;
-    inherit (plumbing) shell toolsPath;
+    inherit keepContentsDirlinks extraCommands fakeRootCommands mtime uid gid uname gname compressor storePaths keepBlob base;
+    inherit (plumbing) shell toolsPath fakeroot;
     layerName = name;
     deps = toList deps;
     lowerLayers = layers;

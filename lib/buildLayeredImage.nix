@@ -8,6 +8,9 @@
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file in every layer
 #   maxLayers             100: every layer counts, the explicit ones and the top layer too
 #   includeStorePaths     true; false leaves the store paths out (the top layer only)
+#   fakeRootCommands      "": shell run under fakeroot in the top layer's root after
+#                         extraCommands; the owners it sets are kept (needs fakeroot)
+#   enableFakechroot      false; true is not supported yet (an error)
 # and strata's own:
 #   layers                [ ]: explicit layers (buildLayer), bottom first; the rest of the
 #                         closure is planned into the layers left

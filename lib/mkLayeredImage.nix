@@ -106,7 +106,7 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit contents extraCommands mtime uid gid uname gname base;
+    inherit contents extraCommands fakeRootCommands mtime uid gid uname gname base;
     compressor = layerCompressor;
   };
 
@@ -129,8 +129,8 @@ let
   unsupported = argument: why: throw "strata.${if stream then "streamLayeredImage" else "buildLayeredImage"}: `${argument}` ${why}";
 in
 if maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
-else if fakeRootCommands != "" || enableFakechroot then
-  unsupported "fakeRootCommands" "is not supported yet; use extraCommands with uid/gid"
+else if enableFakechroot then
+  unsupported "enableFakechroot" "is not supported yet; fakeRootCommands run under fakeroot in the layer's root"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else

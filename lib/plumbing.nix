@@ -1,6 +1,6 @@
 # What the public functions share: running the Python builder, small derivations, names
 # and platforms. Not part of the API.
-{ python3, system, shell, toolsPath, skopeo }:
+{ python3, system, shell, toolsPath, skopeo, fakeroot }:
 let
   # The builder's Python package, alone in the store: editing tests or docs rebuilds nothing.
   src = builtins.path {
@@ -32,7 +32,7 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath interpreter skopeo;
+  inherit system shell toolsPath interpreter skopeo fakeroot;
 
   # A derivation whose builder is `python3 -m builder <command>`. It uses structured attrs,
   # so Nix writes `attrs` into .attrs.json, which is the builder's JSON spec: the one seam

@@ -154,3 +154,28 @@ def test_changing_the_top_package_rebuilds_its_layer_and_the_image_only(archive,
         print("\n  one-package change: %d of %d layers new, %d of %d layer bytes" % (
             len(new), len(after["Layers"]), sum(sizes[name] for name in new), total))
     assert len(new) == 2
+
+
+def test_fake_root_commands_set_owners_in_the_top_layer():
+    image = path_of("fakeRoot")
+    manifest, _, _ = image_contents(image)
+    with tarfile.open(image) as archive:
+        top = {m.name: m for m in tarfile.open(fileobj=archive.extractfile(manifest["Layers"][-1])).getmembers()}
+    assert (top["home/app"].uid, top["home/app"].gid) == (1000, 100)
+    assert (top["tmp"].uid, top["tmp"].gid, top["tmp"].mode) == (7, 7, 0o1777)
+    assert (top["bin"].uid, top["bin"].gid, top["bin"].uname) == (5, 6, "five"), "the rest keeps uid/gid"
+    run("podman", "load", "-q", "-i", image)
+    listing = run("podman", "run", "--rm", "--network", "none", "localhost/strata-layered:fakeroot",
+                  "/bin/ls", "-lnd", "/home/app", "/tmp")
+    assert re.search(r"^d\S+\s+\d+\s+1000\s+100\s.*/home/app$", listing, re.M), listing
+    assert re.search(r"^drwxrwxrwt\s+\d+\s+7\s+7\s.*/tmp$", listing, re.M), listing
+
+
+def test_fake_root_commands_without_fakeroot_and_fakechroot_are_clear_errors():
+    for arguments, message in [('fakeRootCommands = "chown 1 x";', "fakeRootCommands: no fakeroot to run them with"),
+                               ("enableFakechroot = true;", "`enableFakechroot` is not supported yet")]:
+        expression = ('(import %s { python3 = "/usr/bin/python3"; shell = "/bin/sh"; }).buildLayeredImage'
+                      ' { name = "x"; %s }' % (REPO, arguments))
+        failed = subprocess.run(["bash", os.path.join(REPO, "scripts", "nix-build"), "-E", expression, "--no-out-link"],
+                                capture_output=True, text=True)
+        assert failed.returncode != 0 and message in failed.stderr, failed.stderr

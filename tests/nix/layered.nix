@@ -3,7 +3,7 @@
 # `appVersion` changes only the top package, for the rebuild tests.
 { system ? builtins.currentSystem, appVersion ? "1" }:
 let
-  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
+  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system; };
   package = name: script: derivation {
     inherit name system;
     builder = "/bin/sh";
@@ -51,6 +51,9 @@ in
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
   nixDB = strata.buildLayeredImage (common // { includeNixDB = true; tag = "nix-db"; });
   streamNixDB = strata.streamLayeredImage (common // { initializeNixDatabase = true; tag = "nix-db"; nixUid = 1000; nixGid = 100; });
+  fakeRoot = strata.buildLayeredImage (common // { tag = "fakeroot"; uid = 5; gid = 6; uname = "five"; gname = "six";
+    extraCommands = "mkdir -p home/app tmp";
+    fakeRootCommands = "chown 1000:100 home/app; chown -R 7:7 tmp; chmod 1777 tmp"; });
   # Shares lib-base and busybox with the others, not the app.
   other = strata.buildLayeredImage { name = "other"; contents = [ busybox libB ]; };
 }
