@@ -97,7 +97,7 @@ def write_stream_script(image, spec):
                 "config": config.decode("utf-8"), "layers": layers}
     source_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = "\n".join([
-        "#!%s -I" % image.interpreter,
+        "#!%s -IS" % image.interpreter,
         "# Writes the image %s:%s to stdout as a Docker archive: run it | podman load" % (image.name, image.tag),
         "import sys",
         "sys.path.insert(0, %r)" % source_dir,

@@ -41,7 +41,8 @@ rec {
     builtins.derivation ({
       inherit name system;
       builder = interpreter;
-      args = [ "-I" "-B" "-c"
+      # -I -S: no user site, no site-packages, no PYTHON* variables: the standard library only.
+      args = [ "-I" "-S" "-B" "-c"
         "import sys; sys.path.insert(0, '${src}'); from builder.cli import main; sys.exit(main(sys.argv[1:]))"
         command ];
       __structuredAttrs = true;
@@ -53,7 +54,7 @@ rec {
     builtins.derivation {
       inherit name system text;
       builder = interpreter;
-      args = [ "-I" "-c" "import os; open(os.environ['out'], 'w').write(os.environ['text'])" ];
+      args = [ "-I" "-S" "-c" "import os; open(os.environ['out'], 'w').write(os.environ['text'])" ];
     };
 
   # A base image (any archive or OCI layout) checked and recorded once: its layers' blobs
