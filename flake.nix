@@ -4,9 +4,12 @@
   # No inputs: strata needs no nixpkgs. Bring your own through the overlay or `lib`.
   outputs = { self }:
     let
-      # The checks build with the host's tools (Debian's /usr/bin/python3 and busybox-static),
-      # so they need: --option extra-sandbox-paths "/usr /lib /lib64 /bin /etc/ld.so.cache"
+      # The checks build with the host's tools (Debian's /usr/bin/python3, busybox-static,
+      # fakeroot), so they need: --option extra-sandbox-paths "/usr /lib /lib64 /bin /etc/ld.so.cache"
+      # Those with nixpkgs and KVM have nixos-tests/ besides.
       images = import ./tests/nix/images.nix { system = "x86_64-linux"; };
+      layered = import ./tests/nix/layered.nix { system = "x86_64-linux"; };
+      bases = import ./tests/nix/bases.nix { system = "x86_64-linux"; };
     in
     {
       # lib { pkgs = ...; } or lib { python3 = "/usr/bin/python3"; system = ...; }: see default.nix.
@@ -19,6 +22,16 @@
         buildImage = images.hello;
         buildImage-no-store-paths = images.etcOnly;
         buildImage-config-owners-extraCommands = images.custom;
+        buildImage-includeNixDB = images.withNixDB;
+        buildLayeredImage = layered.archive;
+        buildLayeredImage-oci = layered.oci;
+        buildLayeredImage-no-ifd = layered.noIFD;
+        buildLayeredImage-includeNixDB = layered.nixDB;
+        streamLayeredImage = layered.stream;
+        fromImage = bases.onBase;
+        fromImage-merged-usr = bases.onUsrBase;
+        exportImage = bases.exportedUsr;
+        mergeImages = bases.merged;
       };
     };
 }
