@@ -1,0 +1,14 @@
+"""The builder runs on Python 3.9 and newer: vermin reads every module for what it needs.
+(zstd is the exception by design: it is imported only where the interpreter has it.)"""
+
+import os
+import subprocess
+
+from conftest import REPO
+
+
+def test_the_builder_needs_nothing_newer_than_python_3_9():
+    run = subprocess.run(["vermin", "--no-tips", "-t=3.9-", "--violations", "--exclude", "compression",
+                          "--exclude", "compression.zstd", os.path.join(REPO, "builder")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
