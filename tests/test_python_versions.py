@@ -10,7 +10,7 @@ from conftest import REPO
 
 def test_the_builder_needs_nothing_newer_than_python_3_9():
     vermin = os.path.join(os.path.dirname(sys.executable), "vermin")  # where pip put it for this Python
-    run = subprocess.run([vermin if os.path.exists(vermin) else "vermin", "--no-tips", "-t=3.9-", "--violations", "--exclude", "compression",
-                          "--exclude", "compression.zstd", os.path.join(REPO, "builder")],
-                         capture_output=True, text=True)
+    command = [vermin if os.path.exists(vermin) else "vermin", "--no-tips", "-t=3.9-", "--violations",
+               "--exclude", "compression", "--exclude", "compression.zstd", os.path.join(REPO, "builder")]
+    run = subprocess.run(command, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
