@@ -4,19 +4,7 @@
 , system ? builtins.currentSystem
 }:
 let
-  # A store path made by a shell script with the host's tools.
-  package = name: script: derivation {
-    inherit name system;
-    builder = "/bin/sh";
-    args = [ "-c" script ];
-    PATH = "/usr/bin:/bin";
-  };
-
-  busybox = package "busybox" ''
-    mkdir -p $out/bin
-    cp /bin/busybox $out/bin/busybox
-    for applet in sh echo cat ls; do ln -s busybox $out/bin/$applet; done
-  '';
+  inherit (import ./host-packages.nix { inherit system; }) package busybox;
 
   app = package "hello-app" ''
     mkdir -p $out/bin

@@ -2,17 +2,7 @@
 { system ? builtins.currentSystem }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
-  package = name: script: derivation {
-    inherit name system;
-    builder = "/bin/sh";
-    args = [ "-c" script ];
-    PATH = "/usr/bin:/bin";
-  };
-  busybox = package "busybox" ''
-    mkdir -p $out/bin
-    cp /bin/busybox $out/bin/busybox
-    for applet in sh echo cat ls env; do ln -s busybox $out/bin/$applet; done
-  '';
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
   # Files at / that call busybox from the store: busybox comes along in /nix/store.
   tools = package "tools" ''
     mkdir -p $out/bin $out/etc

@@ -2,14 +2,7 @@
 { system ? builtins.currentSystem }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
-  hostTools = { PATH = "/usr/bin:/bin"; inherit system; builder = "/bin/sh"; };
-  package = name: script: derivation (hostTools // { inherit name; args = [ "-c" script ]; });
-
-  busybox = package "busybox" ''
-    mkdir -p $out/bin
-    cp /bin/busybox $out/bin/busybox
-    for applet in sh echo cat ls id stat; do ln -s busybox $out/bin/$applet; done
-  '';
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
   # Refers to busybox; carries two identical files (a hard link in the layer) and a long name.
   app = package "app" ''
     mkdir -p $out/bin $out/share/a-directory-name-long-enough-to-need-pax-records/and-then-some-more-characters-beyond-one-hundred

@@ -4,12 +4,7 @@
 { system ? builtins.currentSystem, appVersion ? "1" }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system; };
-  package = name: script: derivation {
-    inherit name system;
-    builder = "/bin/sh";
-    args = [ "-c" script ];
-    PATH = "/usr/bin:/bin";
-  };
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
   # A library of `size` KiB of bytes that differ per name, referring to `refs`.
   library = name: size: refs: package name ''
     mkdir -p $out/lib
@@ -17,11 +12,6 @@ let
     echo "${builtins.concatStringsSep " " refs}" > $out/lib/${name}.deps
   '';
 
-  busybox = package "busybox" ''
-    mkdir -p $out/bin
-    cp /bin/busybox $out/bin/busybox
-    for applet in sh echo cat ls wc; do ln -s busybox $out/bin/$applet; done
-  '';
   libBase = library "lib-base" 512 [ ];
   libA = library "lib-a" 256 [ libBase ];
   libB = library "lib-b" 128 [ libBase ];
