@@ -17,18 +17,19 @@ from .imageconfig import History, image_config
 from .layer import write_layer
 from .layerbuild import planned_groups, read_record, store_layer_entries
 from .output import output_directory, output_file
-from .tarwriter import Owner
+from .tarwriter import numeric_owner
 
 
 class _Planned:
-    """A layer the image derivation writes itself, from a group of store paths."""
+    """A layer the image derivation writes itself, from a group of store paths, owned by
+    nixUid:nixGid as the layer derivations of the same paths would be."""
 
-    def __init__(self, name, store_paths, spec):
+    def __init__(self, name, store_paths, image, spec):
         self.name = name
         self.store_paths = store_paths
         self.store_dir = spec.store_dir
         self.mtime = spec.mtime
-        self.owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        self.owner = numeric_owner(image.nix_uid, image.nix_gid)
 
     def write(self, stream, compressor, segments=None):
         entries = store_layer_entries(self.store_dir, self.store_paths)
@@ -41,7 +42,7 @@ def image_layers(image, spec):
     base = BaseImage(image.base) if image.base else None
     lower = [read_record(directory) for directory in image.layers]
     planned = [] if image.closure is None else [
-        _Planned(name, paths, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
+        _Planned(name, paths, image, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
     top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
     return base, lower + planned + top
 

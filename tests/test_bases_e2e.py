@@ -105,6 +105,16 @@ def test_merged_images_of_both_compressions_load_and_serve_as_a_base():
     assert podman_run("localhost/from-merged:v1") == "app through the link\n"
 
 
+def test_an_oci_layout_as_a_base(tmp_path):
+    on_layout = ('strata.buildImage { name = "on-layout"; tag = "v1"; fromImage = (import %s {}).oci;'
+                 ' config.Cmd = [ "/bin/sh" "-c" "echo on the layout" ]; }' % os.path.join(REPO, "tests", "nix", "layered.nix"))
+    image = built("exported", expression=write_expression(tmp_path, on_layout))
+    assert len(layer_names(image)) == 9
+    run("podman", "load", "-q", "-i", image)
+    assert podman_run("localhost/on-layout:v1") == "on the layout\n"
+    assert podman_run("localhost/on-layout:v1", "/bin/app").startswith("app 1\n")
+
+
 def test_a_stream_over_a_base_over_a_base():
     script = base("streamOnBase")
     loaded = subprocess.run(["podman", "load", "-q"], stdin=subprocess.Popen([script], stdout=subprocess.PIPE).stdout,

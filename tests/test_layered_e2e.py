@@ -85,6 +85,15 @@ def test_stream_build_and_no_ifd_give_the_same_layers(archive, tmp_path):
     assert without_ifd.read_bytes() == streamed.read_bytes()
 
 
+def test_with_and_without_ifd_the_store_layers_belong_to_nix_uid_alike():
+    ifd, _, _ = image_contents(path_of("nixUid"))
+    no_ifd, _, _ = image_contents(path_of("noIFDNixUid"))
+    assert ifd["Layers"] == no_ifd["Layers"]
+    with tarfile.open(path_of("nixUid")) as archive:
+        first = tarfile.open(fileobj=archive.extractfile(ifd["Layers"][0])).getmembers()
+    assert {(member.uid, member.gid) for member in first} == {(1000, 100)}
+
+
 def test_check_rebuilds_every_layer_the_plan_and_the_images_bit_for_bit(archive):
     for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD"]:
         build(attr)

@@ -39,6 +39,9 @@ in
   streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
   tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
+  noIFDNixUid = strata.buildLayeredImage (common // { importFromDerivation = false; nixUid = 1000; nixGid = 100;
+    tag = "nix-uid"; });
+  nixUid = strata.buildLayeredImage (common // { nixUid = 1000; nixGid = 100; tag = "nix-uid"; });
   nixDB = strata.buildLayeredImage (common // { includeNixDB = true; tag = "nix-db"; });
   streamNixDB = strata.streamLayeredImage (common // { initializeNixDatabase = true; tag = "nix-db"; nixUid = 1000; nixGid = 100; });
   fakeRoot = strata.buildLayeredImage (common // { tag = "fakeroot"; uid = 5; gid = 6; uname = "five"; gname = "six";
