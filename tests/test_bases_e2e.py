@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -70,6 +71,29 @@ def test_export_matches_what_umoci_unpacks(tmp_path):
         "(import %s {}).onBase" % BASES)))
     run("tar", "-xf", exported_tar, "-C", str(exported))
     assert tree(exported) == tree(tmp_path / "bundle" / "rootfs")
+
+
+def test_whiteouts_and_opaque_directories_exported_as_umoci_unpacks_them(tmp_path):
+    """A base made here: a file deleted and a directory made opaque in its second layer."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_baseimage import docker_archive, entry
+    import tarfile as tar_types
+    layers = [[entry("etc/", kind=tar_types.DIRTYPE, mode=0o755), entry("etc/keep", b"keep\n"),
+               entry("etc/gone", b"gone\n"), entry("opt/", kind=tar_types.DIRTYPE, mode=0o755),
+               entry("opt/old", b"old\n"), entry("opt/sub/", kind=tar_types.DIRTYPE, mode=0o755),
+               entry("opt/sub/older", b"older\n")],
+              [entry("etc/.wh.gone"), entry("opt/", kind=tar_types.DIRTYPE, mode=0o755), entry("opt/.wh..wh..opq"),
+               entry("opt/new", b"new\n")]]
+    archive = docker_archive(tmp_path / "whiteouts.tar", layers, tags=("whiteouts:v1",))
+    run("skopeo", "--tmpdir", str(tmp_path), "copy", "docker-archive:%s" % archive, "oci:%s:x" % (tmp_path / "oci"))
+    run("umoci", "unpack", "--image", "%s:x" % (tmp_path / "oci"), str(tmp_path / "bundle"))
+    exported_tar = built("exported", expression=write_expression(
+        tmp_path, "strata.exportImage { fromImage = %s; }" % archive))
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    run("tar", "-xf", exported_tar, "-C", str(exported))
+    assert tree(exported) == tree(tmp_path / "bundle" / "rootfs")
+    assert sorted(os.listdir(exported / "opt")) == ["new"] and sorted(os.listdir(exported / "etc")) == ["keep"]
 
 
 def tree(root):

@@ -44,7 +44,8 @@ rec {
     config = { Env = [ "B=3" "C=4" ]; Cmd = [ "/bin/hello" ]; };
   };
 
-  usrBase = strata.buildImage { name = "usr-base"; tag = "v1"; copyToRoot = usrMerged; };
+  # Uncompressed layers, merged below with gzipped ones.
+  usrBase = strata.buildImage { name = "usr-base"; tag = "v1"; copyToRoot = usrMerged; compressor = "none"; };
   onUsrBase = strata.buildImage { name = "on-usr-base"; tag = "v1"; fromImage = usrBase; copyToRoot = app;
     config.Cmd = [ "/bin/app" ]; };
   layeredOnUsrBase = strata.buildLayeredImage { name = "layered-on-usr-base"; tag = "v1"; fromImage = usrBase;
