@@ -19,7 +19,6 @@ is thus written once, never staged in a temporary file.
 """
 
 import hashlib
-import json
 import os
 import shutil
 

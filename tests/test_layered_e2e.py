@@ -1,7 +1,6 @@
 """Layered images end to end: nix-build in the sandbox (with import-from-derivation and
 without), --check, podman, a registry, umoci, and what a one-package change rebuilds."""
 
-import hashlib
 import json
 import os
 import re
@@ -10,7 +9,7 @@ import tarfile
 
 import pytest
 
-from conftest import REPO, built, nix_build, run
+from conftest import REPO, nix_build, run
 
 pytestmark = pytest.mark.e2e
 
