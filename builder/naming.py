@@ -44,8 +44,3 @@ def image_tag(tag):
 def tag_from_output(out_path):
     """dockerTools' default tag: the hash part of the output's store path."""
     return out_path.rstrip("/").rsplit("/", 1)[-1].split("-", 1)[0]
-
-
-def base_name(name):
-    """The last path component of an image name, e.g. for a file or derivation name."""
-    return name.rsplit("/", 1)[-1]

@@ -34,4 +34,3 @@ def test_tags():
 def test_default_tag_is_the_hash_part_of_the_output():
     assert naming.tag_from_output("/nix/store/4k0pklpl2asx6jzfg62232iq38cv3jw0-docker-image-x.tar") == \
         "4k0pklpl2asx6jzfg62232iq38cv3jw0"
-    assert naming.base_name("127.0.0.1:5000/team/app") == "app"
