@@ -102,10 +102,15 @@ class TarTarget:
             self.stream.write(tarwriter.header(directory.encode(), "dir", DIR_MODE, mtime, tarwriter.ROOT))
 
     def add_streamed_blob(self, write):
-        """`write(stream)` writes a layer blob and returns its layer.Layer; returns that."""
+        """`write(stream)` writes a layer blob and returns its layer.Layer; returns that. A
+        blob the archive holds already (an identical layer) is taken back out."""
         start = self.stream.tell()
         self.stream.write(bytes(tarwriter.BLOCK))
         layer = write(self.stream)
+        if layer.digest in self.written:
+            self.stream.seek(start)
+            self.stream.truncate()
+            return layer
         self.stream.write(tarwriter.padding(layer.size))
         end = self.stream.tell()
         self.stream.seek(start)

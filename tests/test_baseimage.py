@@ -14,6 +14,7 @@ from builder import spec
 from builder.baseimage import BaseImage, read_base_image
 from builder.errors import StrataError
 from builder.export import export_image
+from builder.layeredimage import build_layered_image
 
 
 def entry(name, data=b"", kind=tarfile.REGTYPE, linkname="", mode=0o644):
@@ -198,3 +199,30 @@ def test_an_oci_layout_blob_that_does_not_match_its_digest(tmp_path):
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [manifest]}))
     (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     refused(tmp_path, str(layout), "the manifest says " + layer_descriptor["digest"])
+
+
+def test_a_repeated_layer_is_kept_twice_in_order_and_stored_once(tmp_path):
+    blob = layer_tar(GOOD[0])
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": [digest, digest]}}).encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in [("c.json", config), ("a/layer.tar", blob), ("b/layer.tar", blob),
+                           ("manifest.json", json.dumps([{"Config": "c.json", "RepoTags": ["r:1"],
+                                                          "Layers": ["b/layer.tar", "a/layer.tar"]}]).encode())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = tmp_path / "repeated.tar"
+    archive.write_bytes(out.getvalue())
+    base = read(tmp_path, str(archive))
+    assert [layer.digest for layer in base.layers] == [digest, digest]
+    assert os.listdir(tmp_path / "base" / "blobs") == [digest[7:]]
+    image = tmp_path / "image.tar"
+    document = {"imageName": "over", "tag": "t", "base": str(tmp_path / "base"), "outputs": {"out": str(image)}}
+    build_layered_image(spec.image_spec(document), spec.layer_spec(document, environ={}))
+    with tarfile.open(image) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))[0]
+    assert names.count("blobs/sha256/" + digest[7:]) == 1
+    assert manifest["Layers"] == ["blobs/sha256/" + digest[7:]] * 2

@@ -53,6 +53,8 @@ def test_a_base_whose_bin_links_to_usr_bin(tmp_path):
     assert podman_run("localhost/on-usr-base:v1") == "app through the link\n"
     assert podman_run("localhost/on-usr-base:v1", "/bin/sh", "-c", "ls /bin/sh /bin/app") == "/bin/app\n/bin/sh\n"
     layered = base("layeredOnUsrBase")
+    assert len(layer_names(layered)) <= 4, "maxLayers = 4 counts the base's layer"
+    assert any(name.endswith("-app") for names in layer_names(layered) for name in names), "no path lost"
     run("podman", "load", "-q", "-i", layered)
     assert podman_run("localhost/layered-on-usr-base:v1") == "app through the link\n"
     exported = tarfile.open(base("exportedUsr")).getmembers()
