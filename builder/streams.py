@@ -126,7 +126,7 @@ class GzipSink:
     def _submit(self, block):
         self.blocks.append(self.pool.submit(_deflate_block, block, self.dictionary, self.level))
         self.dictionary = block[-GZIP_DICTIONARY:]
-        while len(self.blocks) > 2 * self.threads:
+        while len(self.blocks) > 8 * self.threads:
             self.next.write(self.blocks.popleft().result())
 
     def close(self):
