@@ -187,3 +187,14 @@ def test_fake_root_commands_without_fakeroot_and_fakechroot_are_clear_errors():
         failed = subprocess.run(["bash", os.path.join(REPO, "scripts", "nix-build"), "-E", expression, "--no-out-link"],
                                 capture_output=True, text=True)
         assert failed.returncode != 0 and message in failed.stderr, failed.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ("maxLayers = 1;", "`maxLayers` must be at least 2"),
+    ('format = "zip";', '`format` must be "docker-archive", "oci-archive" or "oci", not "zip"'),
+])
+def test_bad_layered_arguments_are_refused_at_evaluation(arguments, message):
+    expression = ('((import %s { python3 = "/usr/bin/python3"; }).buildLayeredImage'
+                  ' { name = "x"; %s }).drvPath' % (REPO, arguments))
+    evaluated = subprocess.run(["nix-instantiate", "--eval", "-E", expression], capture_output=True, text=True)
+    assert evaluated.returncode != 0 and message in evaluated.stderr, evaluated.stderr
