@@ -12,8 +12,9 @@
 #                         extraCommands; the owners it sets are kept (needs fakeroot)
 #   enableFakechroot      false; true is not supported yet (an error)
 # and strata's own:
-#   layers                [ ]: explicit layers (buildLayer), bottom first; the rest of the
-#                         closure is planned into the layers left
+#   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
+#                         store paths (each a layer of their closure less what the layers
+#                         below hold); the rest of the closure is planned into the layers left
 #   importFromDerivation  true: the plan is read back at evaluation and every planned layer
 #                         is a derivation of its own (rebuilding one layer after a change);
 #                         false: for evaluators that forbid import-from-derivation (Hydra's

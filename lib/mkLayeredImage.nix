@@ -66,8 +66,25 @@ let
     keepBlob = !stream;
   });
 
+  # Explicit layers, bottom first: buildLayer results as they are, and each list of store
+  # paths made a layer of their closure less what the layers below it hold.
+  explicitLayers = builtins.foldl'
+    (below: layer: below ++ [
+      (if builtins.isList layer then
+        buildLayer (nixOwner // {
+          name = "${baseName imageName}-explicit-${toString (builtins.length below + 1)}";
+          deps = layer;
+          layers = below;
+          inherit mtime;
+          compressor = layerCompressor;
+        })
+      else layer)
+    ])
+    [ ]
+    layers;
+
   # The roots whose closure the image holds: contents and the explicit layers' deps.
-  roots = contentsList ++ builtins.concatLists (map (layer: layer.deps or [ ]) layers);
+  roots = contentsList ++ builtins.concatLists (map (layer: layer.deps or [ ]) explicitLayers);
 
   nixDbLayer = runBuilder {
     name = "strata-${baseName imageName}-nix-db";
@@ -97,12 +114,12 @@ let
   plan = runBuilder {
     name = "${baseName imageName}-layer-plan.json";
     command = "plan-layers";
-    attrs = planAttrs // { lowerLayers = layers; };
+    attrs = planAttrs // { lowerLayers = explicitLayers; };
   };
 
   plannedLayers = map storeLayer (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan)));
 
-  storeLayers = layers ++ (if importFromDerivation then plannedLayers else [ ]);
+  storeLayers = explicitLayers ++ (if importFromDerivation then plannedLayers else [ ]);
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";

@@ -134,6 +134,11 @@ def test_max_layers_is_respected_and_no_path_is_lost():
         assert len(every) == len(set(every)) and names_of(every) == STORE_NAMES
     manifest, _, layers = image_contents(path_of("explicit"))
     assert names_of(store_paths_in(layers[manifest["Layers"][0]])) == ["busybox", "lib-base"]
+    manifest, _, layers = image_contents(path_of("explicitLists"))
+    first, second = (names_of(store_paths_in(layers[name])) for name in manifest["Layers"][:2])
+    assert (first, second) == (["lib-base"], ["lib-a", "tool-a"]), "each list's closure less the layers below"
+    every = [path for names in layers.values() for path in store_paths_in(names)]
+    assert len(manifest["Layers"]) <= 5 and names_of(every) == STORE_NAMES and len(every) == len(set(every))
 
 
 def test_images_sharing_part_of_a_closure_share_those_layers(archive):

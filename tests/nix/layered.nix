@@ -39,6 +39,8 @@ in
   streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
   tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
+  explicitLists = strata.buildLayeredImage (common // { layers = [ [ libBase ] [ toolA ] ]; maxLayers = 5;
+    tag = "explicit-lists"; });
   noIFDNixUid = strata.buildLayeredImage (common // { importFromDerivation = false; nixUid = 1000; nixGid = 100;
     tag = "nix-uid"; });
   nixUid = strata.buildLayeredImage (common // { nixUid = 1000; nixGid = 100; tag = "nix-uid"; });
