@@ -167,3 +167,11 @@ def test_pull_image_by_digest_in_the_sandbox_then_build_on_it(registry, tmp_path
     image = built("exported", expression=write_expression(tmp_path, on_pulled))
     run("podman", "load", "-q", "-i", image)
     assert podman_run("localhost/on-pulled:v1") == "hello on 1 2 \n"
+
+
+def test_check_rebuilds_bases_exports_merges_and_images_over_them_bit_for_bit():
+    for attr in ["onBase.drvAttrs.base", "onBase", "onUsrBase", "layeredOnUsrBase", "streamOnBase", "exportedUsr",
+                 "merged", "onDbBase"]:
+        base(attr)
+        check = nix_build(attr, "--check", expression=BASES)
+        assert check.returncode == 0, "%s: %s" % (attr, check.stderr)

@@ -94,7 +94,8 @@ def test_with_and_without_ifd_the_store_layers_belong_to_nix_uid_alike():
 
 
 def test_check_rebuilds_every_layer_the_plan_and_the_images_bit_for_bit(archive):
-    for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD"]:
+    for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD",
+                 "fakeRoot.customisationLayer", "explicitLists", "noIFDNixUid"]:
         build(attr)
         check = nix_build(attr, "--check", expression=LAYERED)
         assert check.returncode == 0, "%s: %s" % (attr, check.stderr)
