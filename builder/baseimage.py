@@ -70,6 +70,12 @@ class BaseImage:
     def history(self):
         return list(self.config.get("history") or [])
 
+    def add_to(self, target):
+        """Copy the base's layer blobs, as they are, into an imageformats target; its layers."""
+        for blob, layer in zip(self.blobs, self.layers):
+            target.add_blob_file(blob, layer)
+        return list(self.layers)
+
 
 def read_base_image(spec):
     """The ``read-base-image`` command: `spec` a spec.BaseSpec."""

@@ -39,10 +39,7 @@ def build_image(image, spec):
                             History("strata buildImage", "the Nix database of %d store paths" % len(store_paths))))
         with output_file(image.out) as stream:
             target = imageformats.TarTarget(stream, spec.mtime)
-            layers = []
-            for blob, layer in zip(base.blobs, base.layers) if base else ():
-                target.add_blob_file(blob, layer)
-                layers.append(layer)
+            layers = base.add_to(target) if base else []
             layers += [target.add_streamed_blob(write) for write, _ in sources]
             config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources], base)
             imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))

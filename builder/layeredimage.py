@@ -59,10 +59,7 @@ def build_layered_image(image, spec):
 
 
 def _write(target, image, spec, base, sources):
-    layers = []
-    for blob, layer in zip(base.blobs, base.layers) if base else ():
-        target.add_blob_file(blob, layer)
-        layers.append(layer)
+    layers = base.add_to(target) if base else []
     for source in sources:
         if isinstance(source, _Planned):
             layers.append(target.add_streamed_blob(lambda stream: source.write(stream, spec.compressor)))
