@@ -22,6 +22,7 @@ from . import extracommands, fstree, graph, layering, nixdb
 from .errors import StrataError
 from .baseimage import BaseImage
 from .layer import Layer, owners, write_layer
+from .output import output_directory, output_file
 from .overbase import over_base
 from .tarwriter import Owner, numeric_owner
 
@@ -64,14 +65,14 @@ def build_layer(spec):
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         if spec.base:
             entries = over_base(entries, BaseImage(spec.base).tree, owners(entries, owner), spec.store_dir)
-        os.mkdir(spec.out)
         segments = None if spec.keep_blob else {}
-        if spec.keep_blob:
-            with open(os.path.join(spec.out, BLOB), "wb") as stream:
-                layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
-        else:
-            layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
-    write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+        with output_directory(spec.out):
+            if spec.keep_blob:
+                with open(os.path.join(spec.out, BLOB), "wb") as stream:
+                    layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
+            else:
+                layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
+            write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
 
 
 def build_nix_db_layer(image, spec):
@@ -88,10 +89,10 @@ def build_nix_db_layer(image, spec):
     with extracommands.scratch_directory() as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
-        os.mkdir(spec.out)
-        with open(os.path.join(spec.out, BLOB), "wb") as stream:
-            layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
-    write_record(spec.out, layer, spec.layer_name, [], spec, None)
+        with output_directory(spec.out):
+            with open(os.path.join(spec.out, BLOB), "wb") as stream:
+                layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
+            write_record(spec.out, layer, spec.layer_name, [], spec, None)
 
 
 def write_record(directory, layer, name, store_paths, spec, segments):
@@ -127,8 +128,8 @@ def plan_layers(image, spec):
     """The ``plan-layers`` command: the store paths of a layered image, grouped into layers,
     as JSON: [{"name", "storePaths"}] bottom first."""
     groups = planned_groups(image, [read_record(directory) for directory in spec.lower_layers], spec.store_dir)
-    with open(spec.out, "w") as stream:
-        json.dump([{"name": name, "storePaths": paths} for name, paths in groups], stream, indent=1)
+    with output_file(spec.out) as stream:
+        stream.write(json.dumps([{"name": name, "storePaths": paths} for name, paths in groups], indent=1).encode())
 
 
 def planned_groups(image, lower, store_dir):
