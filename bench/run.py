@@ -87,6 +87,10 @@ def main():
     results["tar | pigz -p 2"] = shell(tar + " | pigz -p 2 -6 | wc -c")
     results["strata none"], peak_plain = strata(root, items, paths, "none", arguments.max_layers, out)
     results["strata gz"], peak_gz = strata(root, items, paths, "gz", arguments.max_layers, out)
+    results["strata none, oci, parallel"], _ = strata(root, items, paths, "none", arguments.max_layers,
+                                                       out + ".oci", "oci")
+    results["strata gz, oci, parallel"], _ = strata(root, items, paths, "gz", arguments.max_layers,
+                                                     out + ".oci", "oci")
     results["strata none, per layer"] = strata_per_layer(root, items, paths, "none", arguments.max_layers)
     results["strata gz, per layer"] = strata_per_layer(root, items, paths, "gz", arguments.max_layers)
 
@@ -99,6 +103,9 @@ def main():
     print("strata none / tar | sha256sum  %.2fx" % (results["strata none"] / results["tar | sha256sum"]))
     print("strata gz / tar | pigz -p 2    %.2fx   (target <= 1.1)" % (results["strata gz"] / results["tar | pigz -p 2"]))
     print("strata gz / tar | gzip -n      %.2fx" % (results["strata gz"] / results["tar | gzip -n"]))
+    print("one process, an OCI layout (layers written in %d processes at once):" % JOBS)
+    print("  none / floor                 %.2fx" % (results["strata none, oci, parallel"] / results["floor"]))
+    print("  gz / tar | pigz -p 2         %.2fx" % (results["strata gz, oci, parallel"] / results["tar | pigz -p 2"]))
     print("per layer (a process a layer, %d at a time, as Nix builds the layer derivations; an OCI layout):"
           % JOBS)
     print("  none / floor                 %.2fx" % (results["strata none, per layer"] / results["floor"]))
@@ -154,14 +161,16 @@ def _builder(command, work, spec, out):
     subprocess.run(BUILDER + [command, spec_file, "--out", out], check=True)
 
 
-def strata(root, closure, paths, compressor, max_layers, out):
+def strata(root, closure, paths, compressor, max_layers, out, image_format="docker-archive"):
     """Seconds and peak memory (MB) of build-layered-image writing every layer of `paths`."""
     spec = {"imageName": "bench", "tag": "t", "closure": closure, "contents": paths, "compressor": compressor,
-            "maxLayers": max_layers, "mtime": 1}
+            "maxLayers": max_layers, "mtime": 1, "format": image_format}
     spec_file = os.path.join(root, "spec.json")
     with open(spec_file, "w") as stream:
         json.dump(spec, stream)
-    if os.path.exists(out):
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    elif os.path.exists(out):
         os.unlink(out)
     command = BUILDER + ["build-layered-image", spec_file, "--out", out]
     pid, status, usage, seconds = _run_measured(command)

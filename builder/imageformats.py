@@ -18,7 +18,9 @@ into the archive, and the header is rewritten in place once the digest is known.
 is thus written once, never staged in a temporary file.
 """
 
+import concurrent.futures
 import hashlib
+import multiprocessing
 import os
 import shutil
 
@@ -26,6 +28,7 @@ from . import tarwriter
 from .errors import StrataError
 from .imageconfig import canonical_json
 from .layer import CHUNK
+from .streams import worker_count
 
 BLOB_DIR = "blobs/sha256/"
 FILE_MODE = 0o444
@@ -120,6 +123,11 @@ class TarTarget:
         self.written.add(layer.digest)
         return layer
 
+    def add_streamed_blobs(self, writers):
+        """add_streamed_blob for each of `writers`, one after the other: a tar holds one
+        entry after another. Returns their layers."""
+        return [self.add_streamed_blob(write) for write in writers]
+
     def add_blob_file(self, path, layer):
         """Copy the blob file at `path`, whose digest and size `layer` gives."""
         def copy(sink):
@@ -173,6 +181,11 @@ class _ExactSink:
                               % (self.layer.digest, self.size, self.hash.hexdigest()))
 
 
+def _write_blob(write, path):
+    with open(path, "wb") as stream:
+        return write(stream)
+
+
 class DirTarget:
     """The image as an OCI layout directory at `path`; blobs from files are symlinked, so
     a layout in the Nix store shares its layers with the layer derivations."""
@@ -181,12 +194,20 @@ class DirTarget:
         self.path = path
         os.makedirs(os.path.join(path, BLOB_DIR))
 
-    def add_streamed_blob(self, write):
-        partial = os.path.join(self.path, BLOB_DIR, "partial")
-        with open(partial, "wb") as stream:
-            layer = write(stream)
-        os.replace(partial, os.path.join(self.path, blob_name(layer.digest)))
-        return layer
+    def add_streamed_blobs(self, writers):
+        """Write the blobs of `writers` (picklable callables taking a stream and returning a
+        layer.Layer) in parallel processes, each into a file of its own; their layers, in
+        order. Blobs are separate files here, so nothing is written twice."""
+        partials = [os.path.join(self.path, BLOB_DIR, "partial-%d" % index) for index in range(len(writers))]
+        if len(writers) > 1 and worker_count() > 1:
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(worker_count(), mp_context=context) as pool:
+                layers = list(pool.map(_write_blob, writers, partials))
+        else:
+            layers = [_write_blob(write, partial) for write, partial in zip(writers, partials)]
+        for partial, layer in zip(partials, layers):
+            os.replace(partial, os.path.join(self.path, blob_name(layer.digest)))
+        return layers
 
     def add_blob_file(self, path, layer):
         target = os.path.join(self.path, blob_name(layer.digest))

@@ -7,6 +7,7 @@ itself when it is given the closure instead (where import-from-derivation is not
 and the customisation layer on top (``customisationLayer``: contents and extraCommands).
 """
 
+import functools
 import json
 import os
 
@@ -31,7 +32,7 @@ class _Planned:
         self.mtime = spec.mtime
         self.owner = numeric_owner(image.nix_uid, image.nix_gid)
 
-    def write(self, stream, compressor, segments=None):
+    def write(self, stream, compressor="none", segments=None):
         entries = store_layer_entries(self.store_dir, self.store_paths)
         return write_layer(entries, stream, self.mtime, self.owner, compressor, segments)
 
@@ -60,9 +61,12 @@ def build_layered_image(image, spec):
 
 def _write(target, image, spec, base, sources):
     layers = base.add_to(target) if base else []
+    planned = [source for source in sources if isinstance(source, _Planned)]
+    written = dict(zip(planned, target.add_streamed_blobs(
+        [functools.partial(source.write, compressor=spec.compressor) for source in planned])))
     for source in sources:
-        if isinstance(source, _Planned):
-            layers.append(target.add_streamed_blob(lambda stream: source.write(stream, spec.compressor)))
+        if source in written:
+            layers.append(written[source])
         elif source.blob is None:
             raise StrataError("%s: this layer was built without its blob (for streaming)" % source.directory)
         else:

@@ -93,8 +93,18 @@ def test_with_and_without_ifd_the_store_layers_belong_to_nix_uid_alike():
     assert {(member.uid, member.gid) for member in first} == {(1000, 100)}
 
 
+def test_layers_written_in_parallel_into_a_layout_are_the_layer_derivations_bytes():
+    def layer_digests(layout):
+        index = json.load(open(os.path.join(layout, "index.json")))
+        manifest = json.load(open(os.path.join(layout, "blobs", "sha256", index["manifests"][0]["digest"][7:])))
+        return [layer["digest"] for layer in manifest["layers"]]
+    parallel, derivations = path_of("noIFDOci"), path_of("oci")
+    assert layer_digests(parallel) == layer_digests(derivations)
+    assert not os.path.islink(os.path.join(parallel, "blobs", "sha256", layer_digests(parallel)[0][7:]))
+
+
 def test_check_rebuilds_every_layer_the_plan_and_the_images_bit_for_bit(archive):
-    for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD",
+    for attr in ["archive.layers", "archive.plan", "archive", "oci", "stream", "stream.layers", "noIFD", "noIFDOci",
                  "fakeRoot.customisationLayer", "explicitLists", "noIFDNixUid"]:
         build(attr)
         check = nix_build(attr, "--check", expression=LAYERED)

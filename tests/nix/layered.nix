@@ -36,6 +36,7 @@ in
   oci = strata.buildLayeredImage (common // { format = "oci"; });
   stream = strata.streamLayeredImage (common // { tag = "streamed"; });
   noIFD = strata.buildLayeredImage (common // { importFromDerivation = false; });
+  noIFDOci = strata.buildLayeredImage (common // { importFromDerivation = false; format = "oci"; });
   streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
   tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
