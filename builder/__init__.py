@@ -2,14 +2,25 @@
 
 The pipeline, one module a stage, each importing only the stages before it:
 
-    spec        the JSON document a Nix function hands over (the one seam), validated
-    naming      image references: lowercasing and the reference grammar
-    graph       closure graphs from ``exportReferencesGraph`` and closure computation
-    fstree      the file tree of a layer: store paths and a merged root, in tar order
-    tarwriter   deterministic tar headers and entries
-    streams     byte sinks that hash, count and compress what passes through them
-    layer       one layer tar written once, its digests computed on the way
-    imageconfig the image configuration JSON
-    imageformats   the Docker archive and OCI layout, as a tar or a directory
-    cli         ``python3 -m builder``
+    errors, output  the one user-facing error; outputs that are all or nothing
+    spec            the JSON documents the Nix functions hand over (the one seam), checked
+    naming          image references: lowercasing and the reference grammar
+    graph, nar      closure graphs from exportReferencesGraph; NAR hashes and Nix base-32
+    fstree          the file tree of a layer: store paths and a merged root, in tar order
+    tarwriter       deterministic tar headers
+    streams         sinks that hash, count, compress (in parallel) and write what passes
+    layer           one layer written once, its digests computed on the way
+    layering        store paths grouped into layers within a budget
+    imagetree       the tree an image's layers make, as a runtime resolves it
+    baseimage       base images read and checked: any archive or layout
+    overbase        a new layer over a base: nothing twice, through the base's symlinks
+    extracommands   extraCommands and fakeRootCommands in a copy of the root
+    nixdb           the Nix database of an image
+    imageconfig     the image configuration JSON
+    imageformats    the Docker archive and OCI layout, as a tar or a directory
+    layerbuild      layer derivations, their records, plans, the Nix database layer
+    imagebuild      buildImage
+    layeredimage    buildLayeredImage and the stream scripts; streaming: what they run
+    export, pull    exportImage and mergeImages; pullImage
+    cli             ``python3 -m builder``
 """
