@@ -87,18 +87,23 @@ def closure(graph, roots):
     return seen
 
 
-def referenced_closure(graph, carriers):
-    """The closure of what the `carriers` refer to, without the carriers unless referred to.
+def referenced(graph, carriers):
+    """What the `carriers` refer to, without the carriers unless they refer to themselves.
 
-    This is what a copied package needs in /nix/store: a bundle of /etc files that refers to
-    no store path needs nothing, a script that refers to its interpreter needs that.
+    The roots of what a copied package needs in /nix/store: a bundle of /etc files that
+    refers to no store path needs nothing, a script that refers to its interpreter needs that.
     """
     roots = set()
     for carrier in carriers:
         if carrier not in graph:
             raise StrataError("closure graph: %s is not in the graph" % carrier)
         roots.update(graph[carrier].references)
-    return closure(graph, roots)
+    return roots
+
+
+def referenced_closure(graph, carriers):
+    """The closure of what the `carriers` refer to (see referenced)."""
+    return closure(graph, referenced(graph, carriers))
 
 
 class _LineReader:

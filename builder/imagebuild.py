@@ -18,10 +18,8 @@ def build_image(image, spec):
     """The ``build-image`` command: `image` a spec.ImageSpec, `spec` the layer's LayerSpec."""
     closure = load_graph(image.closure)
     carriers = spec.copy_to_root + ([image.config_refs] if image.config_refs else [])
-    roots = set()
-    for carrier in carriers:
-        roots.update(closure[carrier].references if carrier in closure else ())
-    store_paths = graph.referenced_closure(closure, carriers)
+    roots = graph.referenced(closure, carriers)
+    store_paths = graph.closure(closure, roots)
     owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
     nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
     base = BaseImage(image.base) if image.base else None

@@ -65,14 +65,7 @@ def build_layer(spec):
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         if spec.base:
             entries = over_base(entries, BaseImage(spec.base).tree, owners(entries, owner), spec.store_dir)
-        segments = None if spec.keep_blob else {}
-        with output_directory(spec.out):
-            if spec.keep_blob:
-                with open(os.path.join(spec.out, BLOB), "wb") as stream:
-                    layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
-            else:
-                layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
-            write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+        _write_output(spec, entries, owner, store_paths, spec.keep_blob)
 
 
 def build_nix_db_layer(image, spec):
@@ -82,20 +75,30 @@ def build_nix_db_layer(image, spec):
     closure = load_graph(spec.closure)
     roots = set(spec.deps)
     if image.config_refs:
-        roots.update(closure[image.config_refs].references)
+        roots |= graph.referenced(closure, [image.config_refs])
     paths = graph.closure(closure, roots)
     owner = numeric_owner(image.nix_uid, image.nix_gid)
     base_db = BaseImage(image.base).nix_db if image.base else None
     with extracommands.scratch_directory() as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
-        with output_directory(spec.out):
+        _write_output(spec, entries, owner, [], keep_blob=True)
+
+
+def _write_output(spec, entries, owner, store_paths, keep_blob):
+    """A layer derivation's output: the blob (or, without it, each store path's digest)
+    and the record."""
+    segments = None if keep_blob else {}
+    with output_directory(spec.out):
+        if keep_blob:
             with open(os.path.join(spec.out, BLOB), "wb") as stream:
                 layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
-            write_record(spec.out, layer, spec.layer_name, [], spec, None)
+        else:
+            layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
+        _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
 
 
-def write_record(directory, layer, name, store_paths, spec, segments):
+def _write_record(directory, layer, name, store_paths, spec, segments):
     record = {
         "diffId": layer.diff_id, "digest": layer.digest, "size": layer.size, "mediaType": layer.media_type,
         "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir,
