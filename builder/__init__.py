@@ -6,6 +6,7 @@ The pipeline, one module a stage, each importing only the stages before it:
     spec            the JSON documents the Nix functions hand over (the one seam), checked
     naming          image references: lowercasing and the reference grammar
     graph, nar      closure graphs from exportReferencesGraph; NAR hashes and Nix base-32
+    symlinks        paths resolved through symlinks as a runtime resolves them
     fstree          the file tree of a layer: store paths and a merged root, in tar order
     tarwriter       deterministic tar headers
     streams         sinks that hash, count, compress (in parallel) and write what passes

@@ -16,6 +16,7 @@ import collections
 import os
 import stat
 
+from . import symlinks
 from .errors import StrataError
 
 Entry = collections.namedtuple("Entry", "name kind mode size source target store_path owner")
@@ -29,9 +30,6 @@ COPIED_DIR_MODE = 0o755
 
 NIX_DIR_MODE = 0o755
 """The modes of /nix and /nix/store, as dockerTools writes them."""
-
-_MAX_SYMLINK_HOPS = 40
-
 
 class Dir:
     __slots__ = ("mode", "children", "store_path", "owner")
@@ -183,33 +181,21 @@ def _merge_children(root, into, into_parts, source, keep_dirlinks):
 
 
 def _resolve(root, parts):
-    """The node at `parts` following symlinks inside `root`, as a container runtime would:
-    absolute targets start at the root and ``..`` never leaves it. None if there is none."""
-    pending = list(parts)
-    stack = []
-    hops = 0
-    while pending:
-        part = pending.pop(0)
-        if part in (b"", b"."):
-            continue
-        if part == b"..":
-            if stack:
-                stack.pop()
-            continue
-        parent = stack[-1] if stack else root
-        if not isinstance(parent, Dir) or part not in parent.children:
+    """The node at `parts` following symlinks inside `root` (see symlinks); None if there is
+    none."""
+    def target_of(components):
+        node = _node_at(root, components)
+        return node.target if isinstance(node, Symlink) else None
+    return _node_at(root, symlinks.resolve(parts, target_of))
+
+
+def _node_at(root, components):
+    node = root
+    for part in components:
+        if not isinstance(node, Dir) or part not in node.children:
             return None
-        node = parent.children[part]
-        if isinstance(node, Symlink):
-            hops += 1
-            if hops > _MAX_SYMLINK_HOPS:
-                return None
-            if node.target.startswith(b"/"):
-                stack = []
-            pending = node.target.split(b"/") + pending
-            continue
-        stack.append(node)
-    return stack[-1] if stack else root
+        node = node.children[part]
+    return node
 
 
 def _kind_name(mode):

@@ -13,11 +13,11 @@ starts at the root, and ``..`` at the root stays there.
 
 import collections
 
+from . import symlinks
 from .errors import StrataError
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-_MAX_SYMLINK_HOPS = 40
 
 Node = collections.namedtuple("Node", "kind mode uid gid size digest target layer")
 """What is at a path: `kind` "dir", "file", "symlink" or "other" (devices, fifos); a file's
@@ -76,28 +76,12 @@ class ImageTree:
         return resolved + "/" + base if resolved else base
 
     def resolve(self, path):
-        """`path` with every symlink on it followed, inside the root."""
-        pending = [part for part in path.split("/") if part]
-        parts = []
-        hops = 0
-        while pending:
-            part = pending.pop(0)
-            if part in ("", "."):
-                continue
-            if part == "..":
-                if parts:
-                    parts.pop()
-                continue
-            candidate = "/".join(parts + [part])
-            node = self.nodes.get(candidate)
-            if node is not None and node.kind == "symlink" and hops < _MAX_SYMLINK_HOPS:
-                hops += 1
-                if node.target.startswith("/"):
-                    parts = []
-                pending = node.target.split("/") + pending
-                continue
-            parts.append(part)
-        return "/".join(parts)
+        """`path` with every symlink on it followed, inside the root (see symlinks)."""
+        return "/".join(symlinks.resolve(path.split("/"), self._target_of))
+
+    def _target_of(self, parts):
+        node = self.nodes.get("/".join(parts))
+        return node.target if node is not None and node.kind == "symlink" else None
 
     def _remove_below(self, path, which):
         prefix = path + "/" if path else ""
