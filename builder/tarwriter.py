@@ -40,13 +40,13 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     fixed = _fixed_fields(TYPEFLAGS[kind], mode, mtime, owner)
     if short_name is not None and size <= _MAX_OCTAL[12] and fixed.fits and _fits(linkname, 100):
         return _block(fixed, short_name, size, linkname, prefix)
-    return _pax_header(name, kind, mode, mtime, owner, size, linkname)
+    return _pax_header(name, prefix, short_name, kind, mode, mtime, owner, size, linkname)
 
 
-def _pax_header(name, kind, mode, mtime, owner, size, linkname):
-    """A header with a PAX extended header before it, for the fields ustar cannot hold."""
+def _pax_header(name, prefix, short_name, kind, mode, mtime, owner, size, linkname):
+    """A header with a PAX extended header before it, for the fields ustar cannot hold;
+    `prefix` and `short_name` are _split's answer for `name`."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
-    prefix, short_name = _split(name)
     records = []
     if short_name is None or not _fits(linkname, 100):
         if not (_utf8(name) and _utf8(linkname)):

@@ -3,10 +3,12 @@
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
   inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
+  # Shell that links busybox's applets from the store into the directory `dir`.
+  linkApplets = dir: "for applet in sh echo cat ls env; do ln -s ${busybox}/bin/$applet ${dir}/$applet; done";
   # Files at / that call busybox from the store: busybox comes along in /nix/store.
   tools = package "tools" ''
     mkdir -p $out/bin $out/etc
-    for applet in sh echo cat ls env; do ln -s ${busybox}/bin/$applet $out/bin/$applet; done
+    ${linkApplets "$out/bin"}
     echo "base" > $out/etc/motd
   '';
   hello = package "hello" ''
@@ -18,7 +20,7 @@ let
   usrMerged = package "usr-merged" ''
     mkdir -p $out/usr/bin
     ln -s usr/bin $out/bin
-    for applet in sh echo cat ls; do ln -s ${busybox}/bin/$applet $out/usr/bin/$applet; done
+    ${linkApplets "$out/usr/bin"}
   '';
   app = package "app" ''
     mkdir -p $out/bin
