@@ -262,27 +262,52 @@ def _read_blob(source, descriptor):
 
 
 def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where):
-    """Copy the blob into `out`, check its digests, apply its entries to `tree`; its record."""
+    """Read the blob once: copy it into `out`, check its digests, apply its entries to
+    `tree`; its record."""
     partial = os.path.join(out, BLOB_DIR, "partial")
-    blob_hash = hashlib.sha256()
-    size = 0
     with source.open(name) as stream, open(partial, "wb") as copy:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            blob_hash.update(chunk)
-            size += len(chunk)
-            copy.write(chunk)
-    digest = "sha256:" + blob_hash.hexdigest()
-    if expected_digest is not None and digest != expected_digest:
-        raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, digest, expected_digest))
-    target = os.path.join(out, BLOB_DIR, digest.split(":", 1)[1])
-    os.replace(partial, target)
-    with open(target, "rb") as blob:
+        blob = _CopyingReader(stream, copy)
         reader = UncompressedReader(blob, where)
-        _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB))
-        reader.drain()
+        try:
+            _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB))
+            reader.drain()
+        except StrataError:
+            blob.drain()  # a blob that is not the one named is the error to report
+            _check_digest(blob, expected_digest, where)
+            raise
+    _check_digest(blob, expected_digest, where)
+    digest = "sha256:" + blob.hash.hexdigest()
+    os.replace(partial, os.path.join(out, BLOB_DIR, digest.split(":", 1)[1]))
     if reader.digest() != diff_id:
         raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
-    return {"digest": digest, "diffId": diff_id, "size": size, "mediaType": MEDIA_TYPES[reader.compressor]}
+    return {"digest": digest, "diffId": diff_id, "size": blob.size, "mediaType": MEDIA_TYPES[reader.compressor]}
+
+
+def _check_digest(blob, expected_digest, where):
+    digest = "sha256:" + blob.hash.hexdigest()
+    if expected_digest is not None and digest != expected_digest:
+        raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, digest, expected_digest))
+
+
+class _CopyingReader:
+    """Reads a blob, hashing and copying to `copy` what it reads."""
+
+    def __init__(self, stream, copy):
+        self.stream = stream
+        self.copy = copy
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size):
+        data = self.stream.read(size)
+        self.hash.update(data)
+        self.size += len(data)
+        self.copy.write(data)
+        return data
+
+    def drain(self):
+        while self.read(CHUNK):
+            pass
 
 
 class UncompressedReader:
