@@ -214,9 +214,9 @@ def _read_small(entry):
         finally:
             os.close(descriptor)
     except OSError as error:
-        raise StrataError("%s: cannot read: %s" % (entry.source.decode("utf-8", "replace"), error.strerror))
+        raise _read_error(entry, "cannot read: " + error.strerror)
     if len(data) != entry.size:
-        raise StrataError("%s: changed size while the layer was written" % entry.source.decode("utf-8", "replace"))
+        raise _read_error(entry, "changed size while the layer was written")
     return data
 
 
@@ -234,6 +234,10 @@ def _read_chunks(entry, consume):
                 remaining -= len(chunk)
             grew = remaining == 0 and stream.read(1)
     except OSError as error:
-        raise StrataError("%s: cannot read: %s" % (entry.source.decode("utf-8", "replace"), error.strerror))
+        raise _read_error(entry, "cannot read: " + error.strerror)
     if remaining or grew:
-        raise StrataError("%s: changed size while the layer was written" % entry.source.decode("utf-8", "replace"))
+        raise _read_error(entry, "changed size while the layer was written")
+
+
+def _read_error(entry, problem):
+    return StrataError("%s: %s" % (entry.source.decode("utf-8", "replace"), problem))
