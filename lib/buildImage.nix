@@ -30,7 +30,7 @@
 # passthru: imageName, imageTag, buildArgs.
 plumbing:
 let
-  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf readBaseImage;
+  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences;
 in
 args@{ name
 , tag ? null
@@ -41,9 +41,8 @@ args@{ name
 , contents ? null
 , keepContentsDirlinks ? false
 , config ? null
-, architecture ? (platformOf plumbing.system).architecture
-, variant ? (let platform = platformOf plumbing.system; in
-    if platform.architecture == architecture then platform.variant else null)
+, architecture ? plumbing.defaultArchitecture
+, variant ? plumbing.variantFor architecture
 , created ? "1970-01-01T00:00:01Z"
 , mtime ? null
 , uid ? 0
@@ -70,7 +69,7 @@ let
 
   imageName = toLower name;
 
-  configRefs = writeText "${baseName imageName}-config.json" (builtins.toJSON config);
+  configRefs = configReferences imageName config;
 
   image = runBuilder {
     name = "docker-image-${baseName imageName}.tar";

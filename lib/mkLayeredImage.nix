@@ -2,7 +2,7 @@
 # final derivation. Not part of the API; see those two files for the arguments.
 plumbing:
 let
-  inherit (plumbing) runBuilder writeText toLower toList baseName hashPart platformOf readBaseImage;
+  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences;
   buildLayer = import ./buildLayer.nix plumbing;
 
   # A store path named in a plan read at evaluation time, made an input again: the plan's
@@ -14,9 +14,8 @@ args@{ name
 , tag ? null
 , contents ? [ ]
 , config ? null
-, architecture ? (platformOf plumbing.system).architecture
-, variant ? (let platform = platformOf plumbing.system; in
-    if platform.architecture == architecture then platform.variant else null)
+, architecture ? plumbing.defaultArchitecture
+, variant ? plumbing.variantFor architecture
 , created ? "1970-01-01T00:00:01Z"
 , mtime ? "1970-01-01T00:00:01Z"
 , uid ? 0
@@ -46,7 +45,7 @@ let
   imageName = toLower name;
   contentsList = toList contents;
   base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
-  configRefs = writeText "${baseName imageName}-config.json" (builtins.toJSON config);
+  configRefs = configReferences imageName config;
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
   layerCompressor = if stream then "none" else compressor;

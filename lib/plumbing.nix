@@ -84,4 +84,14 @@ rec {
 
   platformOf = system:
     platforms.${system} or (throw "strata: no container architecture is known for system ${system}; pass `architecture`");
+
+  # The images' default platform: the GOARCH name for `system`, and its variant only when
+  # the image is for that architecture.
+  defaultArchitecture = (platformOf system).architecture;
+  variantFor = architecture:
+    let platform = platformOf system; in
+    if platform.architecture == architecture then platform.variant else null;
+
+  # A store file of the config's JSON, whose references are the store paths it names.
+  configReferences = imageName: config: writeText "${baseName imageName}-config.json" (builtins.toJSON config);
 }

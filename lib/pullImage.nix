@@ -5,14 +5,14 @@
 # ("latest"), tlsVerify (true), name (from the final name and tag).
 plumbing:
 let
-  inherit (plumbing) runBuilder toLower baseName platformOf;
+  inherit (plumbing) runBuilder toLower baseName;
 in
 { imageName
 , imageDigest
 , hash ? null
 , sha256 ? null
 , os ? "linux"
-, arch ? (platformOf plumbing.system).architecture
+, arch ? plumbing.defaultArchitecture
 , finalImageName ? imageName
 , finalImageTag ? "latest"
 , tlsVerify ? true
