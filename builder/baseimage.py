@@ -27,8 +27,9 @@ import tarfile
 import zlib
 
 from .errors import StrataError
+from .filedata import CHUNK
 from .imagetree import ImageTree, Node, normal_name
-from .layer import CHUNK, MEDIA_TYPES, Layer
+from .layer import MEDIA_TYPES, Layer
 from .output import output_directory
 
 BASE_RECORD = "base.json"

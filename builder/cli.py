@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from . import spec as specs
+from . import spec as specs, workers
 from .baseimage import read_base_image
 from .export import export_image, merge_images
 from .pull import pull_image
@@ -54,6 +54,8 @@ def main(argv):
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)
         return 1
+    finally:
+        workers.close_shared_pool()
     return 0
 
 

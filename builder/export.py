@@ -19,8 +19,8 @@ import tempfile
 from . import imageformats
 from .baseimage import BaseImage, UncompressedReader
 from .errors import StrataError
+from .filedata import CHUNK
 from .imagetree import ImageTree, Node, normal_name
-from .layer import CHUNK
 from .output import output_file
 
 

@@ -1,10 +1,11 @@
 """The file tree of a layer, built from disk and listed in tar order.
 
-A layer's tree has two parts: a root merged from copied directories (copyToRoot), and the
-store paths of a closure under ``nix/store``. Both are read from disk with one ``lstat``
-a file into small node objects; nothing is copied. ``entries`` lists the tree depth first,
-the children of each directory in byte order of their names: GNU tar's ``--sort=name``
-order and the order of a NAR, independent of the order in which the disk lists files.
+A layer's tree has two parts: a root merged from copied directories (copyToRoot), read from
+disk with one ``lstat`` a file into small node objects (nothing is copied), and the store
+paths of a closure under ``nix/store``, each one node that storetar lists as it writes it.
+``entries`` lists the tree depth first, the children of each directory in byte order of
+their names: GNU tar's ``--sort=name`` order and the order of a NAR, independent of the
+order in which the disk lists files.
 
 Merging copied directories follows ``rsync -a`` as dockerTools uses it: a later item's file
 replaces an earlier one; a later directory merges into an earlier directory; a later
@@ -20,10 +21,11 @@ from . import symlinks
 from .errors import StrataError
 
 Entry = collections.namedtuple("Entry", "name kind mode size source target store_path owner")
-"""One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file"
-or "symlink"; `source` the file to read for "file"; `target` the link target for "symlink";
-`store_path` the store path (str) the entry is part of, or None outside the store; `owner`
-(uid, gid) where fakeRootCommands set one, else None."""
+"""One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file",
+"symlink", or "storepath" for a whole store path, whose entries storetar writes; `source`
+the file (or store path) to read, bytes; `target` the link target for "symlink";
+`store_path` the store path (str) of a "storepath", else None; `owner` (uid, gid) where
+fakeRootCommands set one, else None."""
 
 COPIED_DIR_MODE = 0o755
 """Directories of copied (copyToRoot) trees: the store's 0555 would make /etc read-only."""
@@ -32,66 +34,87 @@ NIX_DIR_MODE = 0o755
 """The modes of /nix and /nix/store, as dockerTools writes them."""
 
 class Dir:
-    __slots__ = ("mode", "children", "store_path", "owner")
+    __slots__ = ("mode", "children", "owner")
 
-    def __init__(self, mode, store_path=None):
+    def __init__(self, mode):
         self.mode = mode
         self.children = {}
-        self.store_path = store_path
         self.owner = None
 
 
 class File:
-    __slots__ = ("mode", "size", "source", "store_path", "owner")
+    __slots__ = ("mode", "size", "source", "owner")
 
-    def __init__(self, mode, size, source, store_path):
+    def __init__(self, mode, size, source):
         self.mode = mode
         self.size = size
         self.source = source
-        self.store_path = store_path
         self.owner = None
 
 
 class Symlink:
-    __slots__ = ("target", "store_path", "owner")
+    __slots__ = ("target", "owner")
 
-    def __init__(self, target, store_path):
+    def __init__(self, target):
         self.target = target
-        self.store_path = store_path
         self.owner = None
 
 
-def read_node(path, dir_mode=None, store_path=None):
-    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own;
-    `store_path` marks every node as part of that store path."""
+class StorePath:
+    """A whole store path, listed only when its layer is written (see storetar): nothing
+    inside a store path is ever merged or changed, and listing it where it is written reads
+    the disk once."""
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+
+def read_node(path, dir_mode=None):
+    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own."""
+    return _node(path, lstat(path), dir_mode)
+
+
+def lstat(path):
     try:
-        info = os.lstat(path)
+        return os.lstat(path)
     except OSError as error:
         raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
-    return _node(path, info, dir_mode, store_path)
 
 
-def _node(path, info, dir_mode, store_path):
-    """The node for `path` whose lstat is `info`; a directory's listing read once, each
-    child stat'ed once (through its directory entry)."""
+def scan(path):
+    """(name, os.DirEntry) of the children of the directory `path` (bytes), in byte order
+    of their names. The entries know their kind without a stat."""
+    try:
+        with os.scandir(path) as listing:
+            children = [(entry.name, entry) for entry in listing]
+    except OSError as error:
+        raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
+    children.sort(key=lambda child: child[0])
+    return children
+
+
+def _node(path, info, dir_mode):
     mode = info.st_mode
     if stat.S_ISREG(mode):
-        return File(mode & 0o7777, info.st_size, path, store_path)
+        return File(mode & 0o7777, info.st_size, path)
     if stat.S_ISLNK(mode):
-        return Symlink(os.readlink(path), store_path)
+        return Symlink(os.readlink(path))
     if stat.S_ISDIR(mode):
-        node = Dir(mode & 0o7777 if dir_mode is None else dir_mode, store_path)
-        try:
-            with os.scandir(path) as listing:
-                children = [(entry.name, entry.path, entry.stat(follow_symlinks=False)) for entry in listing]
-        except OSError as error:
-            raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
-        for name, child_path, child_info in children:
-            node.children[name] = _node(child_path, child_info, dir_mode, store_path)
+        node = Dir(mode & 0o7777 if dir_mode is None else dir_mode)
+        for name, entry in scan(path):
+            node.children[name] = _node(entry.path, entry.stat(follow_symlinks=False), dir_mode)
         return node
-    raise StrataError(
-        "%s: is a %s; an image holds only regular files, directories and symlinks"
-        % (os.fsdecode(path), _kind_name(mode)))
+    raise unsupported(path, mode)
+
+
+def unsupported(path, mode):
+    """The error for a file that is neither a regular file, a directory nor a symlink."""
+    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+             (stat.S_ISBLK, "block device"))
+    kind = next((name for test, name in kinds if test(mode)), "special file")
+    return StrataError("%s: is a %s; an image holds only regular files, directories and symlinks"
+                       % (os.fsdecode(path), kind))
 
 
 def merged_root(items, keep_dirlinks, linked_items=()):
@@ -116,7 +139,7 @@ def _files_as_links(node):
         if isinstance(child, Dir):
             _files_as_links(child)
         elif isinstance(child, File):
-            node.children[name] = Symlink(child.source, None)
+            node.children[name] = Symlink(child.source)
 
 
 def add_store_paths(root, store_dir, paths):
@@ -130,8 +153,7 @@ def add_store_paths(root, store_dir, paths):
             child = node.children[part] = Dir(NIX_DIR_MODE)
         node = child
     for path in paths:
-        encoded = os.fsencode(path)
-        node.children[os.path.basename(encoded)] = read_node(encoded, store_path=path)
+        node.children[os.path.basename(os.fsencode(path))] = StorePath(path)
 
 
 def walk(node, prefix=b""):
@@ -154,13 +176,14 @@ def _list_children(node, prefix, listed):
         child = node.children[name]
         path = prefix + name
         if isinstance(child, Dir):
-            listed.append(Entry(path, "dir", child.mode, 0, None, None, child.store_path, child.owner))
+            listed.append(Entry(path, "dir", child.mode, 0, None, None, None, child.owner))
             _list_children(child, path + b"/", listed)
         elif isinstance(child, File):
-            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, child.store_path,
-                                child.owner))
+            listed.append(Entry(path, "file", child.mode, child.size, child.source, None, None, child.owner))
+        elif isinstance(child, Symlink):
+            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, None, child.owner))
         else:
-            listed.append(Entry(path, "symlink", 0o777, 0, None, child.target, child.store_path, child.owner))
+            listed.append(Entry(path, "storepath", 0, 0, os.fsencode(child.path), None, child.path, None))
 
 
 def _merge_children(root, into, into_parts, source, keep_dirlinks):
@@ -196,9 +219,3 @@ def _node_at(root, components):
             return None
         node = node.children[part]
     return node
-
-
-def _kind_name(mode):
-    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
-             (stat.S_ISBLK, "block device"))
-    return next((name for test, name in kinds if test(mode)), "special file")

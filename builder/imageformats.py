@@ -24,10 +24,10 @@ import multiprocessing
 import os
 import shutil
 
-from . import tarwriter
+from . import tarwriter, workers
 from .errors import StrataError
+from .filedata import CHUNK
 from .imageconfig import canonical_json
-from .layer import CHUNK
 from .streams import worker_count
 
 BLOB_DIR = "blobs/sha256/"
@@ -201,7 +201,8 @@ class DirTarget:
         partials = [os.path.join(self.path, BLOB_DIR, "partial-%d" % index) for index in range(len(writers))]
         if len(writers) > 1 and worker_count() > 1:
             context = multiprocessing.get_context("fork")
-            with concurrent.futures.ProcessPoolExecutor(worker_count(), mp_context=context) as pool:
+            with concurrent.futures.ProcessPoolExecutor(worker_count(), mp_context=context,
+                                                        initializer=workers.forbid) as pool:
                 layers = list(pool.map(_write_blob, writers, partials))
         else:
             layers = [_write_blob(write, partial) for write, partial in zip(writers, partials)]

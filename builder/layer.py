@@ -3,9 +3,13 @@
 Hard links are decided from content, never from inodes: whether the store was optimised
 (``nix-store --optimise`` links identical files) is not part of a store path's identity, so
 inode links would make the same closure give different layers on different machines.
-Inside one layer, a store file whose size and mode match another's is hashed; when its
-bytes match an earlier entry's, it is written as a hard link to that entry. Files outside
-the store are always written out in full.
+Inside one layer, a store file whose bytes and mode match an earlier store file's is
+written as a hard link to it (see _Contents for how that is found without hashing every
+file twice). Files outside the store are always written out in full.
+
+Store paths are listed and packed by storetar, in the command's worker processes when it
+has them; this module puts their frames in order, decides the links, writes large files,
+and hashes everything once on the way out.
 
 On request the tar bytes of each store path's entries (they are contiguous: the tree is
 listed depth first) are hashed apart, so that a layer regenerated later from the store
@@ -14,15 +18,10 @@ can be checked path by path, and a path that changed can be named.
 
 import collections
 import hashlib
-import os
 
-from . import tarwriter
-from .errors import StrataError
+from . import storetar, tarwriter
+from .filedata import SMALL_FILE, read_chunks, read_whole
 from .streams import FileSink, HashingSink, compressing
-
-CHUNK = 1 << 20
-SMALL_FILE = 1 << 16
-"""Files up to this size are read whole in one call and written in one piece."""
 
 Layer = collections.namedtuple("Layer", "diff_id digest size media_type")
 """`diff_id`: sha256 of the uncompressed tar; `digest`, `size`: of the blob as written;
@@ -34,12 +33,16 @@ MEDIA_TYPES = {
     "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
 }
 
+PIECE = 1 << 20
+"""Bytes gathered before they go on to the hashes and the file."""
+
 
 def write_layer(entries, stream, mtime, owner, compressor, segments=None, store_owner=None):
     """Write the layer tar of `entries` to the binary `stream` through `compressor` (with no
     stream, only compute the digests); with a dict `segments`, fill it with each store
     path's sha256 of its entries' tar bytes; `store_owner`, if given, owns the store paths
     and the directories above them."""
+    storetar.start_workers()  # forked before this layer's sinks start their threads
     blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
     write_tar(entries, tar, mtime, owner, segments, store_owner=store_owner)
@@ -52,48 +55,134 @@ def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, st
     `store_owner` as for write_layer; `check(store_path, digest)` is called at the end of
     each store path."""
     out = _SegmentedSink(sink, segments, check)
-    linkable = _sizes_shared(entries)
     owner_of = owners(entries, default_owner, store_owner)
-    sizes_met = set()
-    first_of_content = {}
-    for entry in entries:
-        out.enter(entry.store_path)
-        owner = owner_of(entry)
-        if entry.kind == "dir":
-            out.write(tarwriter.header(entry.name, "dir", entry.mode, mtime, owner))
-        elif entry.kind == "symlink":
-            out.write(tarwriter.header(entry.name, "symlink", 0o777, mtime, owner, linkname=entry.target))
-        elif entry.store_path is None or (entry.size, entry.mode) not in linkable:
-            _write_file(entry, out, mtime, owner)
-        elif entry.size <= SMALL_FILE:
-            # Small candidates are read whole, once: hashed, then linked or written.
-            data = _read_small(entry)
-            key = (entry.size, entry.mode, hashlib.sha256(data).digest())
-            earlier = first_of_content.setdefault(key, entry.name)
-            if earlier == entry.name:
-                out.write(tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size)
-                          + data + tarwriter.padding(entry.size))
-            else:
-                out.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
-        elif (entry.size, entry.mode) not in sizes_met:
-            # The first large file of its size and mode: nothing earlier can match, so it is
-            # hashed while it is written, read once like every file that is not a candidate.
-            sizes_met.add((entry.size, entry.mode))
-            content = hashlib.sha256()
-            _write_file(entry, out, mtime, owner, content)
-            first_of_content[(entry.size, entry.mode, content.digest())] = entry.name
+    items = _batched(entries)
+    frames = storetar.store_path_frames(
+        (mtime, [(entry.name, entry.source, owner_of(entry)) for entry in item])
+        for item in items if isinstance(item, list))
+    contents = _Contents()
+    for item in items:
+        if isinstance(item, list):
+            _write_frames(next(frames), item, out, mtime, owner_of, contents)
+            continue
+        owner = owner_of(item)
+        if item.kind == "dir":
+            out.write(tarwriter.header(item.name, "dir", item.mode, mtime, owner))
+        elif item.kind == "symlink":
+            out.write(tarwriter.header(item.name, "symlink", 0o777, mtime, owner, linkname=item.target))
         else:
-            content = hashlib.sha256()
-            _read_chunks(entry, content.update)
-            key = (entry.size, entry.mode, content.digest())
-            earlier = first_of_content.setdefault(key, entry.name)
-            if earlier == entry.name:
-                _write_file(entry, out, mtime, owner)
-            else:
-                out.write(tarwriter.header(entry.name, "hardlink", entry.mode, mtime, owner, linkname=earlier))
+            _write_file(item.name, item.source, item.size, item.mode, out, mtime, owner)
     out.enter(None)
     out.write(tarwriter.END_OF_ARCHIVE)
     out.flush()
+
+
+def _batched(entries):
+    """`entries` with each run of consecutive store paths cut into lists of at most
+    storetar.BATCH: the jobs of the workers."""
+    items = []
+    for entry in entries:
+        if entry.kind != "storepath":
+            items.append(entry)
+        elif items and isinstance(items[-1], list) and len(items[-1]) < storetar.BATCH:
+            items[-1].append(entry)
+        else:
+            items.append([entry])
+    return items
+
+
+def _write_frames(frames, batch, out, mtime, owner_of, contents):
+    """The bytes of the store paths of `batch` from their frames (see storetar), with what
+    the frames leave to the layer's writer: hard links, and the bytes of large files."""
+    owner = None
+    for data, marks, keys, places in frames:
+        view = memoryview(data)
+        steps = marks if contents.all_new(keys, places) else _with_small_files(marks, keys, places)
+        done = 0
+        for start, kind, what in steps:
+            out.write(view[done:start])
+            done = start
+            if kind == "path":
+                out.enter(batch[what].store_path)
+                owner = owner_of(batch[what])
+                continue
+            if kind == "large":
+                name, source, size, mode = what
+                earlier = contents.large_link(name, source, size, mode)
+            else:
+                (size, mode, _), (_, content, end, name, source) = what
+                earlier = contents.small_link(what, view[content:content + size])
+                if earlier is None:
+                    continue
+                done = end
+            if earlier is not None:
+                out.write(tarwriter.header(name, "hardlink", mode, mtime, owner, linkname=earlier))
+            else:
+                _write_file(name, source, size, mode, out, mtime, owner)
+        out.write(view[done:])
+
+
+def _with_small_files(marks, keys, places):
+    """The marks of a frame and its small files, ("small", (key, place)), in the order of
+    the data; a mark goes before a file that starts where it is."""
+    steps = marks + [(place[0], "small", (key, place)) for key, place in zip(keys, places)]
+    steps.sort(key=lambda step: (step[0], step[1] == "small"))
+    return steps
+
+
+class _Contents:
+    """The store files of a layer so far, by content: a file whose bytes and mode match an
+    earlier one's is written as a hard link to it. Small files come with a CRC from the
+    frames: a frame whose files' keys (size, mode, CRC) are all new is taken in one step,
+    and a file whose key was met is compared byte for byte with the earlier files of that
+    key. A large file is hashed only once another file of its size and mode comes along,
+    so a file that shares its size with none is read once, for writing."""
+
+    def __init__(self):
+        self.small = {}
+        self.more = {}
+        self.large = {}
+
+    def all_new(self, keys, places):
+        """Keep the small files of a frame and say True if none of their keys was met
+        before or comes twice; else keep none of them and say False."""
+        fresh = dict(zip(keys, places))
+        if len(fresh) < len(keys) or not self.small.keys().isdisjoint(fresh):
+            return False
+        self.small.update(fresh)
+        return True
+
+    def small_link(self, file, data):
+        """The name of an earlier file holding `data`, else None (and this one is kept);
+        `file` is (key, place) as the frames give them."""
+        key, place = file
+        first = self.small.setdefault(key, place)
+        if first is place:
+            return None
+        for earlier in [first] + self.more.get(key, []):
+            if read_whole(earlier[4], key[0]) == data:
+                return earlier[3]
+        self.more.setdefault(key, []).append(place)
+        return None
+
+    def large_link(self, name, source, size, mode):
+        """The name of an earlier file with the bytes of `source`, else None (and this one
+        is kept)."""
+        earlier = self.large.setdefault((size, mode), [])
+        digest = _content_digest(source, size) if earlier else None
+        for item in earlier:
+            if item[2] is None:
+                item[2] = _content_digest(item[1], size)
+            if item[2] == digest:
+                return item[0]
+        earlier.append([name, source, digest])
+        return None
+
+
+def _content_digest(source, size):
+    content = hashlib.sha256()
+    read_chunks(source, size, content.update)
+    return content.digest()
 
 
 class _SegmentedSink:
@@ -125,13 +214,15 @@ class _SegmentedSink:
         self.hash = hashlib.sha256() if store_path is not None else None
 
     def write(self, data):
-        if len(data) >= CHUNK:
+        if not data:
+            return
+        if len(data) >= PIECE:
             self.flush()
             self._forward(data)
             return
         self.pending.append(data)
         self.pending_size += len(data)
-        if self.pending_size >= CHUNK:
+        if self.pending_size >= PIECE:
             self.flush()
 
     def flush(self):
@@ -164,80 +255,21 @@ def owners(entries, default_owner, store_owner=None):
 
 
 def _store_tree(entries):
-    """The names of the directories above the store paths (``nix``, ``nix/store``): the
-    ancestors of each store path's first entry, which is the store path itself."""
+    """The names of the directories above the store paths (``nix``, ``nix/store``)."""
     above = set()
-    seen = set()
     for entry in entries:
-        if entry.store_path is not None and entry.store_path not in seen:
-            seen.add(entry.store_path)
+        if entry.kind == "storepath":
             parts = entry.name.split(b"/")
             above.update(b"/".join(parts[:length]) for length in range(1, len(parts)))
     return above
 
 
-def _sizes_shared(entries):
-    """The (size, mode) pairs that two or more non-empty store files have: the only
-    candidates for a hard link, so only these are hashed ahead of writing."""
-    counts = collections.Counter(
-        (entry.size, entry.mode) for entry in entries
-        if entry.kind == "file" and entry.store_path is not None and entry.size > 0)
-    return {key for key, count in counts.items() if count > 1}
-
-
-def _write_file(entry, sink, mtime, owner, content=None):
-    """Header, bytes and padding of a regular file; its bytes also into `content` if given."""
-    header = tarwriter.header(entry.name, "file", entry.mode, mtime, owner, size=entry.size)
-    if entry.size <= SMALL_FILE:
-        data = _read_small(entry)
-        if content is not None:
-            content.update(data)
-        sink.write(header + data + tarwriter.padding(entry.size))
+def _write_file(name, source, size, mode, out, mtime, owner):
+    """Header, bytes and padding of a regular file."""
+    header = tarwriter.header(name, "file", mode, mtime, owner, size=size)
+    if size <= SMALL_FILE:
+        out.write(header + read_whole(source, size) + tarwriter.padding(size))
         return
-    sink.write(header)
-    if content is None:
-        _read_chunks(entry, sink.write)
-    else:
-        def both(chunk):
-            sink.write(chunk)
-            content.update(chunk)
-        _read_chunks(entry, both)
-    sink.write(tarwriter.padding(entry.size))
-
-
-def _read_small(entry):
-    """The whole of a small file in one read, which must still have its listed size."""
-    try:
-        descriptor = os.open(entry.source, os.O_RDONLY)
-        try:
-            data = os.read(descriptor, entry.size + 1)
-        finally:
-            os.close(descriptor)
-    except OSError as error:
-        raise _read_error(entry, "cannot read: " + error.strerror)
-    if len(data) != entry.size:
-        raise _read_error(entry, "changed size while the layer was written")
-    return data
-
-
-def _read_chunks(entry, consume):
-    """Feed the file's bytes to `consume`; its size must still be what was listed, since the
-    header that states it may already be written."""
-    remaining = entry.size
-    try:
-        with open(entry.source, "rb") as stream:
-            while remaining > 0:
-                chunk = stream.read(min(CHUNK, remaining))
-                if not chunk:
-                    break
-                consume(chunk)
-                remaining -= len(chunk)
-            grew = remaining == 0 and stream.read(1)
-    except OSError as error:
-        raise _read_error(entry, "cannot read: " + error.strerror)
-    if remaining or grew:
-        raise _read_error(entry, "changed size while the layer was written")
-
-
-def _read_error(entry, problem):
-    return StrataError("%s: %s" % (entry.source.decode("utf-8", "replace"), problem))
+    out.write(header)
+    read_chunks(source, size, out.write)
+    out.write(tarwriter.padding(size))

@@ -11,7 +11,7 @@ and a ``bin/`` directory entry would hide the base's whole ``/bin``.
 import hashlib
 import os
 
-from .layer import CHUNK
+from .filedata import CHUNK
 
 
 def over_base(entries, tree, owner_of, store_dir):

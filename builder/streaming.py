@@ -11,7 +11,7 @@ which every loader refuses, so a broken image is never loaded.
 import json
 import sys
 
-from . import imageformats
+from . import imageformats, workers
 from .errors import StrataError
 from .layer import Layer, write_tar
 from .layerbuild import store_layer_entries
@@ -28,6 +28,8 @@ def main(document_text):
     except BrokenPipeError:
         print("strata: error: the reader of the image stream went away", file=sys.stderr)
         return 1
+    finally:
+        workers.close_shared_pool()
     return 0
 
 

@@ -20,6 +20,7 @@ END_OF_ARCHIVE = bytes(2 * BLOCK)
 
 Owner = collections.namedtuple("Owner", "uid gid uname gname")
 ROOT = Owner(0, 0, "root", "root")
+_PAX_OWNER = Owner(0, 0, "", "")
 
 
 def numeric_owner(uid, gid):
@@ -36,16 +37,16 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     gets its trailing slash here."""
     if kind == "dir" and not name.endswith(b"/"):
         name += b"/"
-    prefix, short_name = _split(name)
     fixed = _fixed_fields(TYPEFLAGS[kind], mode, mtime, owner)
+    prefix, short_name = _split(name)
     if short_name is not None and size <= _MAX_OCTAL[12] and fixed.fits and _fits(linkname, 100):
         return _block(fixed, short_name, size, linkname, prefix)
-    return _pax_header(name, prefix, short_name, kind, mode, mtime, owner, size, linkname)
+    return _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size, linkname)
 
 
-def _pax_header(name, prefix, short_name, kind, mode, mtime, owner, size, linkname):
+def _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size, linkname):
     """A header with a PAX extended header before it, for the fields ustar cannot hold;
-    `prefix` and `short_name` are _split's answer for `name`."""
+    `fixed` the entry's fixed fields, `prefix` and `short_name` _split's answer for `name`."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
     records = []
     if short_name is None or not _fits(linkname, 100):
@@ -62,36 +63,44 @@ def _pax_header(name, prefix, short_name, kind, mode, mtime, owner, size, linkna
     for key, value in ((b"uname", uname), (b"gname", gname)):
         if not _fits(value, 32):
             records.append((key, value))
-    ustar = _ustar(short_name, TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size, linkname[:100],
-                   uname[:32], gname[:32], prefix)
+    if fixed.fits and size <= _MAX_OCTAL[12]:
+        ustar = _block(fixed, short_name, size, linkname[:100], prefix)
+    else:
+        ustar = _ustar(short_name, TYPEFLAGS[kind], mode, mtime, owner.uid, owner.gid, size, linkname[:100],
+                       uname[:32], gname[:32], prefix)
     data = b"".join(_pax_record(key, value) for key, value in records)
-    pax = _ustar(b"././@PaxHeader", TYPEFLAGS["pax"], 0o644, 0, 0, 0, len(data), b"", b"", b"")
-    return pax + data + padding(len(data)) + ustar
+    pax = _block(_fixed_fields(TYPEFLAGS["pax"], 0o644, 0, _PAX_OWNER), b"././@PaxHeader", len(data), b"", b"")
+    return b"".join((pax, data, padding(len(data)), ustar))
 
 
-_Fixed = collections.namedtuple("_Fixed", "before after checksum fits")
+_Fixed = collections.namedtuple("_Fixed", "before mtime typeflag after plain_tail checksum fits")
 
 
 @functools.lru_cache(maxsize=256)
 def _fixed_fields(typeflag, mode, mtime, owner):
-    """The parts of a header that the type, mode, time and owner decide, packed once: the
-    bytes between name and size, those between size and linkname (checksum spaces among
-    them), the rest, and their byte sum; `fits` is false where ustar cannot hold them."""
+    """The fields of a header that the type, mode, time and owner decide, packed once: mode
+    to gid, mtime, the type flag, magic to the device numbers, all that follows the checksum
+    when there is no link target and no prefix, and the byte sum of the fields (checksum
+    spaces included); `fits` is false where ustar cannot hold them."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
     fits = owner.uid <= _MAX_OCTAL[8] and owner.gid <= _MAX_OCTAL[8] and _fits(uname, 32) and _fits(gname, 32)
     before = b"%07o\x00" % mode + b"%07o\x00" % min(owner.uid, _MAX_OCTAL[8]) + b"%07o\x00" % min(owner.gid, _MAX_OCTAL[8])
-    middle = b"%011o\x00" % mtime + b" " * 8 + typeflag
+    mtime_field = b"%011o\x00" % mtime
     after = _TAIL.pack(b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE)
-    return _Fixed(before, (middle, after), sum(before) + sum(middle) + sum(after), fits)
+    checksum = sum(before) + sum(mtime_field) + sum(b" " * 8) + sum(typeflag) + sum(after)
+    plain_tail = typeflag + bytes(100) + after + bytes(155 + 12)
+    return _Fixed(before, mtime_field, typeflag, after, plain_tail, checksum, fits)
 
 
 def _block(fixed, name, size, linkname, prefix):
     size_field = b"%011o\x00" % size
-    middle, after = fixed.after
+    if not (linkname or prefix):
+        return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime,
+                         b"%06o\x00 " % (fixed.checksum + sum(name) + sum(size_field)), fixed.plain_tail))
     checksum = fixed.checksum + sum(name) + sum(size_field) + sum(linkname) + sum(prefix)
-    block = b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, middle[:12], b"%06o\x00 " % checksum,
-                      middle[20:], linkname.ljust(100, b"\x00"), after, prefix.ljust(155, b"\x00"), bytes(12)))
-    return block
+    return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime, b"%06o\x00 " % checksum,
+                     fixed.typeflag, linkname.ljust(100, b"\x00"), fixed.after, prefix.ljust(155, b"\x00"),
+                     bytes(12)))
 
 
 def _split(name):

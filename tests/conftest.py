@@ -67,3 +67,11 @@ def registry(tmp_path_factory):
     yield "127.0.0.1:%d" % port
     server.terminate()
     server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_layer_workers():
+    """Tests that write layers in this process fork its worker processes; stop them at the end."""
+    yield
+    from builder import workers
+    workers.close_shared_pool()

@@ -1,9 +1,11 @@
+import io
 import os
 import subprocess
+import tarfile
 
 import pytest
 
-from builder import fstree
+from builder import fstree, layer, tarwriter
 from builder.errors import StrataError
 
 
@@ -60,8 +62,12 @@ def test_copied_directories_are_0755_and_store_paths_keep_their_modes(tmp_path):
     fstree.add_store_paths(root, "/nix/store", [store_path])
     listed = {entry.name: entry for entry in fstree.entries(root)}
     assert listed[b"etc"].mode == 0o755 and listed[b"nix"].mode == 0o755
-    assert listed[b"nix/store/abc-pkg/bin"].mode == 0o555
-    assert listed[b"nix/store/abc-pkg/bin/tool"].store_path == store_path and listed[b"etc/x"].store_path is None
+    assert listed[b"nix/store/abc-pkg"].store_path == store_path and listed[b"etc/x"].store_path is None
+    written = io.BytesIO()
+    layer.write_layer(fstree.entries(root), written, 1, tarwriter.ROOT, "none")
+    with tarfile.open(fileobj=io.BytesIO(written.getvalue())) as tar:
+        assert tar.getmember("nix/store/abc-pkg/bin").mode == 0o555
+        assert tar.getmember("etc").mode == 0o755
 
 
 def test_no_store_paths_no_nix(tmp_path):

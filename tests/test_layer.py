@@ -3,10 +3,11 @@ import hashlib
 import io
 import os
 import tarfile
+import zlib
 
 import pytest
 
-from builder import fstree, layer, tarwriter
+from builder import filedata, fstree, layer, tarwriter, workers
 from builder.errors import StrataError
 
 OWNER = tarwriter.ROOT
@@ -93,16 +94,16 @@ def test_gnu_tar_extracts_the_layer(tmp_path):
     assert os.stat(target / "nix/store/abc-x/share/b").st_ino == os.stat(target / "nix/store/abc-x/lib/d").st_ino
 
 
-def test_a_file_that_changes_size_under_the_writer_is_an_error(tmp_path):
-    path = store_path(tmp_path, "abc-x", {"f": "12345"})
-    root = fstree.Dir(0o755)
-    fstree.add_store_paths(root, "/nix/store", [path])
-    entries = fstree.entries(root)
-    os.chmod(path + "/f", 0o644)
-    with open(path + "/f", "a") as grow:
-        grow.write("678")
-    with pytest.raises(StrataError, match="abc-x/f: changed size while the layer was written"):
-        layer.write_layer(entries, io.BytesIO(), 1, OWNER, "none")
+@pytest.mark.parametrize("size", [5, 100000])
+def test_a_file_that_changes_size_under_the_writer_is_an_error(tmp_path, size):
+    """A header states the size listed; a file that grew since is an error, small or large."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * (size + 3))
+    with pytest.raises(StrataError, match="f: changed size while the layer was written"):
+        if size <= filedata.SMALL_FILE:
+            filedata.read_whole(bytes(path), size)
+        else:
+            filedata.read_chunks(bytes(path), size, lambda chunk: None)
 
 
 def golden_store(base):
@@ -130,3 +131,86 @@ def test_the_bytes_stay_what_they_were(tmp_path):
 
 GOLDEN_DIFF_ID = "c8b0e5e4ff9a4270960226e2c92670d1d0ee29958f7e95d822e2ce92c2afad32"
 GOLDEN_GZIP_DIGEST = "c03270d7b8070303469428bee77d43bb4f69553347099a1e4e37719871f37319"
+
+
+def many_paths(base):
+    """Store paths with files identical within and across paths, small and large, and a
+    name long enough for a PAX header: what the worker processes and the writer share."""
+    paths = []
+    for index in range(30):
+        files = {"share/licence": "same licence\n" * 20, "lib/big.so": "b" * 70000,
+                 "share/own-%d" % index: "own %d\n" % index, "share/" + "x" * 120 + "/" + "y" * 150: "deep"}
+        if index % 3 == 0:
+            files["lib/other.so"] = "o" * 70000 + str(index % 2)
+        paths.append(store_path(base, "%02d-path" % index, files))
+    return paths
+
+
+@pytest.mark.parametrize("compressor", ["none", "gz"])
+def test_the_bytes_do_not_depend_on_the_number_of_worker_processes(tmp_path, monkeypatch, compressor):
+    paths = many_paths(tmp_path)
+    results = []
+    for cores in ("1", "2", "3"):
+        monkeypatch.setenv("NIX_BUILD_CORES", cores)
+        workers.close_shared_pool()
+        results.append(layer_of(paths, compressor))
+    workers.close_shared_pool()
+    assert results[0] == results[1] == results[2]
+    members = tarfile.open(fileobj=io.BytesIO(results[0][1])).getmembers()
+    links = {m.name: m.linkname for m in members if m.islnk()}
+    assert links["nix/store/29-path/share/licence"] == "nix/store/00-path/share/licence"
+    assert links["nix/store/29-path/lib/big.so"] == "nix/store/00-path/lib/big.so"
+    assert links["nix/store/27-path/lib/other.so"] == "nix/store/03-path/lib/other.so"
+    assert links["nix/store/24-path/lib/other.so"] == "nix/store/00-path/lib/other.so"
+
+
+def forged(prefix, crc):
+    """`prefix` and four bytes more whose CRC-32 is `crc` (CRC-32 is linear: the four bytes
+    that take the register after `prefix` to any value can be solved for)."""
+    table = []
+    for byte in range(256):
+        value = byte
+        for _ in range(8):
+            value = (value >> 1) ^ (0xEDB88320 if value & 1 else 0)
+        table.append(value)
+    by_top_byte = {value >> 24: index for index, value in enumerate(table)}
+    state, wanted, indices = zlib.crc32(prefix) ^ 0xFFFFFFFF, crc ^ 0xFFFFFFFF, []
+    for _ in range(4):
+        indices.append(by_top_byte[wanted >> 24])
+        wanted = ((wanted ^ table[indices[-1]]) << 8) & 0xFFFFFFFF
+    patch = bytearray()
+    for index in reversed(indices):
+        patch.append((state ^ index) & 0xFF)
+        state = (state >> 8) ^ table[index]
+    data = prefix + bytes(patch)
+    assert zlib.crc32(data) == crc
+    return data
+
+
+def test_files_with_the_same_crc_but_other_bytes_are_not_linked(tmp_path):
+    first = b"first file's bytes\n1234"
+    second = forged(b"other bytes, same!\n", zlib.crc32(first))
+    assert len(first) == len(second) and first != second
+    path = tmp_path / "abc-x"
+    path.mkdir()
+    for name, data in (("a", first), ("b", second), ("c", second), ("d", first)):
+        (path / name).write_bytes(data)
+    _, data = layer_of([str(path)])
+    members = tarfile.open(fileobj=io.BytesIO(data)).getmembers()
+    assert {m.name: m.linkname for m in members if m.islnk()} == {
+        "nix/store/abc-x/c": "nix/store/abc-x/b", "nix/store/abc-x/d": "nix/store/abc-x/a"}
+
+
+@pytest.mark.parametrize("cores", ["1", "2"])
+def test_a_special_file_in_a_store_path_is_one_clear_error(tmp_path, monkeypatch, cores):
+    monkeypatch.setenv("NIX_BUILD_CORES", cores)
+    workers.close_shared_pool()
+    path = store_path(tmp_path, "abc-x", {"f": "1"})
+    os.mkfifo(os.path.join(path, "pipe"))
+    try:
+        with pytest.raises(StrataError, match="abc-x/pipe: is a fifo; an image holds only regular files"):
+            layer_of([path])
+        with pytest.raises(StrataError, match="abc-missing: cannot read: No such file"):
+            layer_of([str(tmp_path / "abc-missing")])
+    finally:
+        workers.close_shared_pool()

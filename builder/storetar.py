@@ -1,0 +1,104 @@
+"""The tar bytes of whole store paths, made in pieces that a worker process can hand back.
+
+A store path is listed and written in one pass, depth first with names in byte order (the
+order fstree lists a tree in): a header for each entry, and each small file read whole and
+written after its header. What only the layer as a whole can decide is left to its writer
+(layer.write_tar): which files are hard links to identical earlier ones, and the bytes of
+large files, which the writer reads itself, so that they never pass between processes.
+
+A job is a batch of store paths; it yields frames ``(data, marks, keys, places)`` of
+about FRAME bytes, where the lists say, in the order of the data, what is left to the writer:
+
+    marks    (start, "path", index) where store path `index` of the batch starts, and
+             (start, "large", (name, source, size, mode)) where a large file goes;
+    keys     (size, mode, CRC-32) of each small non-empty file, and, in the same order,
+    places   (start, content, end, name, source): its entry is data[start:end], its bytes
+             from data[content:].
+"""
+
+import os
+import stat
+import zlib
+
+from . import fstree, tarwriter, workers
+from .filedata import read_if_small
+
+FRAME = 1 << 20
+BATCH = 8
+"""How many store paths a job takes at most: several, so that sending a job costs little
+beside its work when paths are small."""
+
+
+def start_workers():
+    """Fork the command's worker processes now, if it is to have any: before the caller
+    starts threads of its own."""
+    workers.shared_pool(frames)
+
+
+def store_path_frames(batches):
+    """For each batch (mtime, [(name, source, owner)]) of store paths, in order, an iterator
+    over its frames, made by the command's worker processes when it has them."""
+    pool = workers.shared_pool(frames)
+    if pool is None:
+        return (frames(batch) for batch in batches)
+    return pool.run(batches)
+
+
+def frames(batch):
+    """The frames of one batch: (mtime, [(name, source, owner)]) of store paths, `name` the
+    store path's name in the tar and `source` where it is, both bytes."""
+    mtime, paths = batch
+    header, padding, crc32, BLOCK = tarwriter.header, tarwriter.padding, zlib.crc32, tarwriter.BLOCK
+    parts, marks, keys, places, size = [], [], [], [], 0
+    for index, (name, source, owner) in enumerate(paths):
+        marks.append((size, "path", index))
+        pending = [(name, source, _kind(fstree.lstat(source).st_mode))]
+        while pending:
+            name, source, kind = pending.pop()
+            if kind == "file":
+                mode, file_size, data = read_if_small(source)
+                mode &= 0o7777
+                if data is None:
+                    marks.append((size, "large", (name, source, file_size, mode)))
+                    continue
+                head = header(name, "file", mode, mtime, owner, size=file_size)
+                end = size + len(head) + file_size + (-file_size % BLOCK)
+                if file_size:
+                    keys.append((file_size, mode, crc32(data)))
+                    places.append((size, size + len(head), end, name, source))
+                parts += (head, data, padding(file_size))
+                size = end
+            else:
+                if kind == "dir":
+                    piece = header(name, "dir", fstree.lstat(source).st_mode & 0o7777, mtime, owner)
+                    pending.extend((name + b"/" + child, entry.path, _entry_kind(entry))
+                                   for child, entry in reversed(fstree.scan(source)))
+                elif kind == "symlink":
+                    piece = header(name, "symlink", 0o777, mtime, owner, linkname=os.readlink(source))
+                else:
+                    raise fstree.unsupported(source, fstree.lstat(source).st_mode)
+                parts.append(piece)
+                size += len(piece)
+            if size >= FRAME:
+                yield b"".join(parts), marks, keys, places
+                parts, marks, keys, places, size = [], [], [], [], 0
+    if parts or marks:
+        yield b"".join(parts), marks, keys, places
+
+
+def _kind(mode):
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "symlink" if stat.S_ISLNK(mode) else "other"
+
+
+def _entry_kind(entry):
+    """The kind of a directory entry, from the directory's listing (no stat where the file
+    system tells the type there)."""
+    if entry.is_file(follow_symlinks=False):
+        return "file"
+    if entry.is_dir(follow_symlinks=False):
+        return "dir"
+    return "symlink" if entry.is_symlink() else "other"

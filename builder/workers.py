@@ -1,0 +1,205 @@
+"""Forked worker processes whose results come back in the order of the jobs, as a stream.
+
+Listing a store path and packing its tar headers is Python work, which threads cannot spread
+over cores; processes can. The workers are forked (they start at once and share the
+builder's memory), and forked before the builder starts any thread of its own: a layer's
+writer threads start after the pool exists. One pool serves every layer of a command.
+
+Job i goes to worker i mod n, and the reader takes the results of job i from that worker's
+pipe: results arrive in job order without being sorted, and a worker runs ahead of the
+reader only as far as its pipe and the few jobs sent ahead allow, so memory stays bounded
+whatever the jobs produce. A job yields results; each is pickled through the pipe.
+"""
+
+import collections
+import os
+import pickle
+import struct
+import traceback
+
+from .errors import StrataError
+from .streams import worker_count
+
+AHEAD = 16
+"""Jobs sent to each worker before the reader asks for their results."""
+
+PIPE_SIZE = 1 << 20
+"""How many bytes of results a worker may have written ahead (Linux's default maximum for
+an unprivileged pipe)."""
+
+_LENGTH = struct.Struct("<Q")
+_pool = None
+_allowed = True
+
+
+def shared_pool(function):
+    """The command's pool running `function(job)` (a generator of results), forked at the
+    first call; None where one process is all there is to use, or in a process that is
+    itself one of several writing layers side by side (see forbid)."""
+    global _pool
+    if _pool is not None and _pool.owner == os.getpid():
+        return _pool if _pool.function is function else None
+    if not _allowed or worker_count() < 2:
+        return None
+    _pool = OrderedPool(function, worker_count())
+    return _pool
+
+
+def close_shared_pool():
+    """Stop the command's workers, if this process started them."""
+    if _pool is not None and _pool.owner == os.getpid():
+        _pool.close()
+
+
+def forbid():
+    """No pool in this process: it is a worker among others already (a layer of an OCI
+    layout written in a process of its own)."""
+    global _allowed
+    _allowed = False
+
+
+class OrderedPool:
+    def __init__(self, function, count):
+        self.function = function
+        self.owner = os.getpid()
+        self.workers = []
+        for _ in range(count):
+            self.workers.append(_Worker(function, self.workers))
+
+    def run(self, jobs):
+        """For each of `jobs` in order, an iterator over its results; each must be read to
+        its end before the next is taken."""
+        jobs = iter(jobs)
+        waiting = collections.deque()
+        turn = 0
+
+        def send():
+            nonlocal turn
+            job = next(jobs, _NO_JOB)
+            if job is _NO_JOB:
+                return False
+            worker = self.workers[turn % len(self.workers)]
+            turn += 1
+            worker.send(job)
+            waiting.append(worker)
+            return True
+
+        try:
+            while len(waiting) < AHEAD * len(self.workers) and send():
+                pass
+            while waiting:
+                yield waiting.popleft().results()
+                send()
+        except BaseException:
+            if any(worker.unfinished for worker in self.workers):
+                self.close()  # results nobody will read are on their way
+            raise
+
+    def close(self):
+        """Stop the workers (at once: whatever they were doing is no longer wanted)."""
+        global _pool
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+        if _pool is self:
+            _pool = None
+
+
+_NO_JOB = object()
+
+
+class _Worker:
+    def __init__(self, function, siblings):
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        _enlarge(result_write)
+        self.pid = os.fork()
+        if self.pid == 0:
+            for descriptor in [job_write, result_read] + [sibling.jobs.fileno() for sibling in siblings] + [
+                    sibling.results_stream.fileno() for sibling in siblings]:
+                os.close(descriptor)
+            _serve(function, os.fdopen(job_read, "rb"), os.fdopen(result_write, "wb"))
+        os.close(job_read)
+        os.close(result_write)
+        self.jobs = os.fdopen(job_write, "wb")
+        self.results_stream = os.fdopen(result_read, "rb")
+        self.unfinished = 0
+
+    def send(self, job):
+        _write(self.jobs, job)
+        self.jobs.flush()
+        self.unfinished += 1
+
+    def results(self):
+        while True:
+            kind, value = _read(self.results_stream)
+            if kind == "result":
+                yield value
+                continue
+            self.unfinished -= 1
+            if kind == "end":
+                return
+            if kind == "error":
+                raise StrataError(value)
+            raise RuntimeError("a worker process failed:\n" + value)
+
+    def stop(self):
+        for stream in (self.jobs, self.results_stream):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def _serve(function, jobs, results):
+    """A worker's life: run each job and send its results, until the pool closes its pipe."""
+    status = 0
+    try:
+        while True:
+            job = _read(jobs)
+            try:
+                for result in function(job):
+                    _write(results, ("result", result))
+                message = ("end", None)
+            except StrataError as error:
+                message = ("error", str(error))
+            _write(results, message)
+            results.flush()
+    except EOFError:
+        pass
+    except BaseException:
+        status = 1
+        try:
+            _write(results, ("crash", traceback.format_exc()))
+            results.flush()
+        except BaseException:
+            pass
+    os._exit(status)
+
+
+def _write(stream, value):
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)))
+    stream.write(data)
+
+
+def _read(stream):
+    length = stream.read(_LENGTH.size)
+    if len(length) < _LENGTH.size:
+        raise EOFError()
+    data = stream.read(_LENGTH.unpack(length)[0])
+    return pickle.loads(data)
+
+
+def _enlarge(descriptor):
+    """Let the pipe hold PIPE_SIZE bytes (Linux); elsewhere it keeps its size."""
+    try:
+        import fcntl
+        fcntl.fcntl(descriptor, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+    except (ImportError, OSError):
+        pass
