@@ -5,58 +5,88 @@ SPEC is the JSON spec (see builder.spec); inside a Nix build it defaults to the
 with exit status 1; a traceback means a bug in strata.
 """
 
-import argparse
+import importlib
 import os
 import sys
 
 from . import spec as specs, workers
-from .baseimage import read_base_image
-from .export import export_image, merge_images
-from .pull import pull_image
 from .errors import StrataError
-from .imagebuild import build_image
-from .layerbuild import build_layer, build_nix_db_layer, plan_layers
-from .layeredimage import build_layered_image, write_stream_script
 
-# name: (function, the specs it takes, what it does)
+# name: (module.function, the specs it takes, what it does). A command imports only its own
+# module: a layered image runs this a hundred times, once a layer, and Python's start counts.
 COMMANDS = {
-    "build-image": (build_image, "image layer", "write a one-layer image (buildImage)"),
-    "read-base-image": (read_base_image, "base", "check a base image and record its layers and files"),
-    "export-image": (export_image, "export", "flatten an image into one root file system tarball (exportImage)"),
-    "merge-images": (merge_images, "merge", "write one archive holding several images (mergeImages)"),
-    "pull-image": (pull_image, "pull", "copy an image from a registry by digest (pullImage)"),
-    "build-layer": (build_layer, "layer", "write one layer and its record (buildLayer, a layer derivation)"),
-    "build-nix-db-layer": (build_nix_db_layer, "image layer", "write a layer holding the Nix database"),
-    "plan-layers": (plan_layers, "image layer", "group an image's store paths into layers, as JSON"),
-    "build-layered-image": (build_layered_image, "image layer", "write a layered image (buildLayeredImage)"),
-    "write-stream-script": (write_stream_script, "image layer", "write a script that streams the image"),
+    "build-image": ("imagebuild.build_image", "image layer", "write a one-layer image (buildImage)"),
+    "read-base-image": ("baseimage.read_base_image", "base", "check a base image and record its layers and files"),
+    "export-image": ("export.export_image", "export", "flatten an image into one root file system tarball (exportImage)"),
+    "merge-images": ("export.merge_images", "merge", "write one archive holding several images (mergeImages)"),
+    "pull-image": ("pull.pull_image", "pull", "copy an image from a registry by digest (pullImage)"),
+    "build-layer": ("layerbuild.build_layer", "layer", "write one layer and its record (buildLayer, a layer derivation)"),
+    "build-nix-db-layer": ("layerbuild.build_nix_db_layer", "image layer", "write a layer holding the Nix database"),
+    "plan-layers": ("layerbuild.plan_layers", "image layer", "group an image's store paths into layers, as JSON"),
+    "build-layered-image": ("layeredimage.build_layered_image", "image layer", "write a layered image (buildLayeredImage)"),
+    "write-stream-script": ("layeredimage.write_stream_script", "image layer", "write a script that streams the image"),
 }
 PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec,
            "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec}
 
 
+HELP = """usage: python3 -m builder COMMAND [SPEC] [--out PATH]
+
+Build reproducible container images from Nix store closures.
+
+  SPEC        the JSON spec (default: the build's .attrs.json)
+  --out PATH  the output path (default: the spec's outputs.out)
+
+commands:
+%s
+"""
+
+
 def main(argv):
-    parser = argparse.ArgumentParser(
-        prog="python3 -m builder",
-        description="Build reproducible container images from Nix store closures.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
-    for name, (_, _, summary) in COMMANDS.items():
-        command = commands.add_parser(name, help=summary, description=summary)
-        command.add_argument("spec", nargs="?", default=_attrs_file(),
-                             help="the JSON spec (default: the build's .attrs.json)")
-        command.add_argument("--out", help="the output path (default: the spec's outputs.out)")
-    arguments = parser.parse_args(argv)
-    run, kinds, _ = COMMANDS[arguments.command]
+    command, spec, out = _parse(argv)
+    function, kinds, _ = COMMANDS[command]
+    module, name = function.split(".")
+    run = getattr(importlib.import_module("." + module, __package__), name)
     try:
-        document = specs.load(arguments.spec)
-        run(*[PARSERS[kind](document, out=arguments.out) for kind in kinds.split()])
+        document = specs.load(spec)
+        run(*[PARSERS[kind](document, out=out) for kind in kinds.split()])
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)
         return 1
     finally:
         workers.close_shared_pool()
     return 0
+
+
+def _parse(argv):
+    """(command, spec, out) from the command line; SystemExit after help or a usage error.
+    Parsed by hand: argparse's import alone would cost every layer's start more than this
+    whole command line is worth."""
+    if not argv or argv[0] in ("-h", "--help"):
+        listing = "\n".join("  %-20s %s" % (name, summary) for name, (_, _, summary) in COMMANDS.items())
+        print(HELP % listing, end="", file=sys.stdout if argv else sys.stderr)
+        raise SystemExit(0 if argv else 2)
+    command, rest = argv[0], list(argv[1:])
+    if command not in COMMANDS:
+        _usage_error("unknown command %r (see --help)" % command)
+    if "-h" in rest or "--help" in rest:
+        print("usage: python3 -m builder %s [SPEC] [--out PATH]\n\n%s" % (command, COMMANDS[command][2]))
+        raise SystemExit(0)
+    out = None
+    if "--out" in rest:
+        at = rest.index("--out")
+        if at + 1 >= len(rest):
+            _usage_error("--out needs a path")
+        out = rest.pop(at + 1)
+        rest.pop(at)
+    if len(rest) > 1 or any(argument.startswith("-") for argument in rest):
+        _usage_error("unexpected arguments: %s" % " ".join(rest))
+    return command, rest[0] if rest else _attrs_file(), out
+
+
+def _usage_error(problem):
+    print("usage: python3 -m builder COMMAND [SPEC] [--out PATH]\nstrata: error: %s" % problem, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _attrs_file():

@@ -15,9 +15,7 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 from . import fstree
 from .errors import StrataError
@@ -27,6 +25,8 @@ from .errors import StrataError
 def scratch_directory():
     """A directory under the build's temporary directory, removed afterwards even where the
     commands left it read-only."""
+    import tempfile  # here and subprocess in _run, not above: most layers run no commands,
+    # and every layer derivation's start pays the imports at the top
     parent = os.environ.get("NIX_BUILD_TOP") or os.environ.get("TMPDIR") or None
     path = tempfile.mkdtemp(prefix="strata-root-", dir=parent)
     try:
@@ -115,6 +115,7 @@ def _run(what, command, spec, directory, capture=False):
     # fails with EINVAL, which fakeroot would pass on; it records the owner either way.
     environment = {"PATH": spec.tools_path, "HOME": "/homeless-shelter", "LC_ALL": "C", "TZ": "UTC",
                    "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1"), "FAKEROOTDONTTRYCHOWN": "1"}
+    import subprocess
     try:
         finished = subprocess.run(command, cwd=directory, env=environment,
                                   stdout=subprocess.PIPE if capture else None)

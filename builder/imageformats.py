@@ -18,9 +18,7 @@ into the archive, and the header is rewritten in place once the digest is known.
 is thus written once, never staged in a temporary file.
 """
 
-import concurrent.futures
 import hashlib
-import multiprocessing
 import os
 import shutil
 
@@ -200,6 +198,8 @@ class DirTarget:
         order. Blobs are separate files here, so nothing is written twice."""
         partials = [os.path.join(self.path, BLOB_DIR, "partial-%d" % index) for index in range(len(writers))]
         if len(writers) > 1 and worker_count() > 1:
+            import concurrent.futures  # here, not above: these imports cost every command its start
+            import multiprocessing
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(worker_count(), mp_context=context,
                                                         initializer=workers.forbid) as pool:

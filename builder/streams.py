@@ -10,7 +10,6 @@ blocks in parallel (hashlib, zlib and file writes let go of Python's lock while 
 """
 
 import collections
-import concurrent.futures
 import hashlib
 import os
 import queue
@@ -100,6 +99,7 @@ class GzipSink:
         self.next = next_sink
         self.level = level
         self.threads = worker_count()
+        import concurrent.futures  # here, not above: uncompressed layers need not pay its import
         self.pool = concurrent.futures.ThreadPoolExecutor(self.threads)
         self.blocks = collections.deque()
         self.pending = []

@@ -15,7 +15,6 @@ import collections
 import os
 import pickle
 import struct
-import traceback
 
 from .errors import StrataError
 from .streams import worker_count
@@ -173,6 +172,7 @@ def _serve(function, jobs, results):
     except EOFError:
         pass
     except BaseException:
+        import traceback  # here, not above: only a bug gets here, and its import costs every start
         status = 1
         try:
             _write(results, ("crash", traceback.format_exc()))
