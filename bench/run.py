@@ -12,6 +12,7 @@ a rebuild after one leaf package changes costs. Usage: python3 bench/run.py [--r
 """
 
 import argparse
+import compileall
 import concurrent.futures
 import hashlib
 import json
@@ -65,6 +66,7 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--max-layers", type=int, default=100)
     arguments = parser.parse_args()
+    compileall.compile_dir(os.path.join(REPO, "builder"), quiet=1)
     root = arguments.root or tempfile.mkdtemp(prefix="strata-bench-")
     store = os.path.join(root, "store")
     if not os.path.exists(os.path.join(root, "closure.json")):
@@ -127,7 +129,8 @@ def main():
 
 JOBS = 2
 
-# The builder as the Nix functions start it: isolated, no site-packages.
+# The builder as the Nix functions start it: isolated, no site-packages, its bytecode
+# compiled beforehand as the strata-builder-compiled derivation has it (see main).
 BUILDER = [sys.executable, "-I", "-S", "-B", "-c",
            "import sys; sys.path.insert(0, %r); from builder.cli import main; sys.exit(main(sys.argv[1:]))" % REPO]
 

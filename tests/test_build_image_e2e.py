@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from conftest import IMAGES, REPO, built, nix_build, nix_eval, run
+from conftest import IMAGES, NIX_BUILD, REPO, built, nix_build, nix_eval, run
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,18 @@ def unpack(image, tmp_path, tag):
 
 def test_rebuild_with_check_is_bit_identical(hello):
     check = nix_build("hello", "--check")
+    assert check.returncode == 0, check.stderr
+
+
+def test_the_builders_bytecode_is_bit_identical_when_built_again(hello):
+    """Every builder start loads the package compiled once in the store; that compilation
+    is a derivation like any other and must be reproducible too."""
+    derivation = run("nix-store", "--query", "--deriver", hello).strip()
+    compiled = [path for path in run("nix-store", "--query", "--requisites", derivation).split()
+                if path.endswith("-strata-builder-compiled.drv")]
+    assert len(compiled) == 1
+    check = subprocess.run(["bash"] + NIX_BUILD + [compiled[0], "--check", "--no-out-link"],
+                           capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
 
