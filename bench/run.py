@@ -8,7 +8,9 @@ and strata writing every layer of the closure (planned within maxLayers), uncomp
 gzipped: in one process into one archive (importFromDerivation = false), with its peak
 memory, and a process a layer, two at a time, into an OCI layout (the default mode, as Nix
 runs the layer derivations); the files per second of both on the small files alone; and what
-a rebuild after one leaf package changes costs. Usage: python3 bench/run.py [--root DIR] [--scale 1.0] [--max-layers 100]
+a rebuild after one leaf package changes costs. Everything runs --rounds times, one run
+after the other, and each keeps its least time: a shared machine's noise only ever adds.
+Usage: python3 bench/run.py [--root DIR] [--scale 1.0] [--max-layers 100] [--rounds 3]
 """
 
 import argparse
@@ -57,7 +59,8 @@ def floor(store):
 
 
 def shell(command):
-    return timed(lambda: subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL))[0]
+    """(seconds, 0) of a shell command."""
+    return timed(lambda: subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL))[0], 0
 
 
 def main():
@@ -65,6 +68,8 @@ def main():
     parser.add_argument("--root", help="where to make the closure (default: a temporary directory)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--max-layers", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="run everything this many times, one after the other, and keep each one's least time")
     arguments = parser.parse_args()
     compileall.compile_dir(os.path.join(REPO, "builder"), quiet=1)
     root = arguments.root or tempfile.mkdtemp(prefix="strata-bench-")
@@ -79,27 +84,42 @@ def main():
     print("closure: %d store paths, %d files, %.2f GB (%s)" % (
         len(items), files, sum(item["narSize"] for item in items) / 1e9, root))
 
-    floor(store)  # warm the page cache: every run below reads from memory alike
-    results = {}
-    results["floor"], total = floor(store)
+    # The small files alone: their store paths, with no references to the libraries.
+    small_items = [dict(item, references=[]) for item in items if "-data-" in item["path"]]
+    small = [item["path"] for item in small_items]
+    small_files = sum(len(names) for path in small for _, _, names in os.walk(path))
+    small_names = " ".join(os.path.relpath(path, root) for path in small)
+
     tar = "cd %s && LC_ALL=C tar --sort=name --format=posix -cf - store" % root
-    results["tar | wc -c"] = shell(tar + " | wc -c")
-    results["tar | sha256sum"] = shell(tar + " | sha256sum")
-    results["tar | gzip -n"] = shell(tar + " | gzip -n -6 | wc -c")
-    results["tar | pigz -p 2"] = shell(tar + " | pigz -p 2 -6 | wc -c")
-    results["strata none"], peak_plain = strata(root, items, paths, "none", arguments.max_layers, out)
-    results["strata gz"], peak_gz = strata(root, items, paths, "gz", arguments.max_layers, out)
-    results["strata none, oci, parallel"], _ = strata(root, items, paths, "none", arguments.max_layers,
-                                                       out + ".oci", "oci")
-    results["strata gz, oci, parallel"], _ = strata(root, items, paths, "gz", arguments.max_layers,
-                                                     out + ".oci", "oci")
-    results["strata none, per layer"] = strata_per_layer(root, items, paths, "none", arguments.max_layers)
-    results["strata gz, per layer"] = strata_per_layer(root, items, paths, "gz", arguments.max_layers)
+    layers = arguments.max_layers
+    runs = {
+        "floor": lambda: floor(store),
+        "tar | wc -c": lambda: shell(tar + " | wc -c"),
+        "tar | sha256sum": lambda: shell(tar + " | sha256sum"),
+        "tar | gzip -n": lambda: shell(tar + " | gzip -n -6 | wc -c"),
+        "tar | pigz -p 2": lambda: shell(tar + " | pigz -p 2 -6 | wc -c"),
+        "strata none": lambda: strata(root, items, paths, "none", layers, out),
+        "strata gz": lambda: strata(root, items, paths, "gz", layers, out),
+        "strata none, oci, parallel": lambda: strata(root, items, paths, "none", layers, out + ".oci", "oci"),
+        "strata gz, oci, parallel": lambda: strata(root, items, paths, "gz", layers, out + ".oci", "oci"),
+        "strata none, per layer": lambda: strata_per_layer(root, items, paths, "none", layers),
+        "strata gz, per layer": lambda: strata_per_layer(root, items, paths, "gz", layers),
+        "small files, tar": lambda: shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c" % (root, small_names)),
+        "small files, strata": lambda: strata(root, small_items, small, "none", layers, out),
+    }
+    floor(store)  # warm the page cache: every run below reads from memory alike
+    results, extras = {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
+    for _ in range(arguments.rounds):
+        for name, run in runs.items():
+            seconds, extra = run()
+            results[name] = min(seconds, results.get(name, seconds))
+            extras[name] = max(extra, extras.get(name, 0))
 
     width = max(len(name) for name in results)
-    print("\n%-*s  %8s" % (width, "", "seconds"))
+    print("\n%-*s  %8s   (the least of %d rounds)" % (width, "", "seconds", arguments.rounds))
     for name, seconds in results.items():
         print("%-*s  %8.2f" % (width, name, seconds))
+    total = extras["floor"]
     print("\nread %.2f GB at %.2f GB/s in the floor" % (total / 1e9, total / 1e9 / results["floor"]))
     print("strata none / floor            %.2fx   (target <= 1.3)" % (results["strata none"] / results["floor"]))
     print("strata none / tar | sha256sum  %.2fx" % (results["strata none"] / results["tar | sha256sum"]))
@@ -112,15 +132,9 @@ def main():
           % JOBS)
     print("  none / floor                 %.2fx" % (results["strata none, per layer"] / results["floor"]))
     print("  gz / tar | pigz -p 2         %.2fx" % (results["strata gz, per layer"] / results["tar | pigz -p 2"]))
-    print("peak memory: %.0f MB uncompressed, %.0f MB gzip   (target < 100)" % (peak_plain, peak_gz))
-
-    # The small files alone: their store paths, with no references to the libraries.
-    small_items = [dict(item, references=[]) for item in items if "-data-" in item["path"]]
-    small = [item["path"] for item in small_items]
-    small_files = sum(len(names) for path in small for _, _, names in os.walk(path))
-    names = " ".join(os.path.relpath(path, root) for path in small)
-    tar_small = shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c" % (root, names))
-    strata_small, _ = strata(root, small_items, small, "none", arguments.max_layers, out)
+    print("peak memory: %.0f MB uncompressed, %.0f MB gzip   (target < 100)"
+          % (extras["strata none"], extras["strata gz"]))
+    tar_small, strata_small = results["small files, tar"], results["small files, strata"]
     print("small files: %d; GNU tar %.0f files/s, strata %.0f files/s (%.2fx)" % (
         small_files, small_files / tar_small, small_files / strata_small, tar_small / strata_small))
 
@@ -136,7 +150,7 @@ BUILDER = [sys.executable, "-I", "-S", "-B", "-c",
 
 
 def strata_per_layer(root, closure, paths, compressor, max_layers):
-    """Seconds of the default mode: plan-layers, then build-layer for every layer, JOBS
+    """(seconds, 0) of the default mode: plan-layers, then build-layer for every layer, JOBS
     processes at a time (as Nix runs the layer derivations), then an OCI layout of them."""
     work = tempfile.mkdtemp(prefix="per-layer-", dir=root)
     start = time.perf_counter()
@@ -154,7 +168,7 @@ def strata_per_layer(root, closure, paths, compressor, max_layers):
                                            "compressor": compressor, "mtime": 1}, os.path.join(work, "oci"))
     seconds = time.perf_counter() - start
     shutil.rmtree(work)
-    return seconds
+    return seconds, 0
 
 
 def _builder(command, work, spec, out):
