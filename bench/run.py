@@ -19,6 +19,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,33 +35,39 @@ import closure as synthetic  # noqa: E402
 from builder import graph as graphs, layering  # noqa: E402
 
 
-def timed(function):
+def measured(function):
+    """(seconds, CPU seconds of this process and its children, what `function` returns)."""
+    cpu = _cpu_seconds()
     start = time.perf_counter()
     result = function()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, _cpu_seconds() - cpu, result
+
+
+def _cpu_seconds():
+    return sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
 
 
 def floor(store):
-    def run():
-        total = 0
-        for directory, directories, files in os.walk(store):
-            directories.sort()
-            for name in sorted(files):
-                path = os.path.join(directory, name)
-                if os.path.islink(path):
-                    continue
-                digest = hashlib.sha256()
-                with open(path, "rb") as stream:
-                    for block in iter(lambda: stream.read(1 << 20), b""):
-                        digest.update(block)
-                        total += len(block)
-        return total
-    return timed(run)
+    """The bytes of every file, read once and hashed; how many."""
+    total = 0
+    for directory, directories, files in os.walk(store):
+        directories.sort()
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                continue
+            digest = hashlib.sha256()
+            with open(path, "rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+                    total += len(block)
+    return total
 
 
 def shell(command):
-    """(seconds, 0) of a shell command."""
-    return timed(lambda: subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL))[0], 0
+    subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL)
+    return 0
 
 
 def main():
@@ -108,17 +115,23 @@ def main():
         "small files, strata": lambda: strata(root, small_items, small, "none", layers, out),
     }
     floor(store)  # warm the page cache: every run below reads from memory alike
-    results, extras = {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
+    results, cpus, extras = {}, {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
     for _ in range(arguments.rounds):
         for name, run in runs.items():
-            seconds, extra = run()
+            for output in (out, out + ".oci", os.path.join(root, "per-layer")):  # not timed
+                if os.path.isdir(output):
+                    shutil.rmtree(output)
+                elif os.path.exists(output):
+                    os.unlink(output)
+            seconds, cpu, extra = measured(run)
             results[name] = min(seconds, results.get(name, seconds))
+            cpus[name] = min(cpu, cpus.get(name, cpu))
             extras[name] = max(extra, extras.get(name, 0))
 
     width = max(len(name) for name in results)
-    print("\n%-*s  %8s   (the least of %d rounds)" % (width, "", "seconds", arguments.rounds))
+    print("\n%-*s  %8s  %8s   (the least of %d rounds)" % (width, "", "seconds", "CPU s", arguments.rounds))
     for name, seconds in results.items():
-        print("%-*s  %8.2f" % (width, name, seconds))
+        print("%-*s  %8.2f  %8.2f" % (width, name, seconds, cpus[name]))
     total = extras["floor"]
     print("\nread %.2f GB at %.2f GB/s in the floor" % (total / 1e9, total / 1e9 / results["floor"]))
     print("strata none / floor            %.2fx   (target <= 1.3)" % (results["strata none"] / results["floor"]))
@@ -150,10 +163,10 @@ BUILDER = [sys.executable, "-I", "-S", "-B", "-c",
 
 
 def strata_per_layer(root, closure, paths, compressor, max_layers):
-    """(seconds, 0) of the default mode: plan-layers, then build-layer for every layer, JOBS
-    processes at a time (as Nix runs the layer derivations), then an OCI layout of them."""
-    work = tempfile.mkdtemp(prefix="per-layer-", dir=root)
-    start = time.perf_counter()
+    """The default mode: plan-layers, then build-layer for every layer, JOBS processes at a
+    time (as Nix runs the layer derivations), then an OCI layout of them."""
+    work = os.path.join(root, "per-layer")
+    os.mkdir(work)
     plan = os.path.join(work, "plan.json")
     _builder("plan-layers", work, {"imageName": "bench", "closure": closure, "contents": paths,
                                    "maxLayers": max_layers}, plan)
@@ -166,9 +179,7 @@ def strata_per_layer(root, closure, paths, compressor, max_layers):
             "mtime": 1}, item[1]), zip(groups, outputs)))
     _builder("build-layered-image", work, {"imageName": "bench", "tag": "t", "layers": outputs, "format": "oci",
                                            "compressor": compressor, "mtime": 1}, os.path.join(work, "oci"))
-    seconds = time.perf_counter() - start
-    shutil.rmtree(work)
-    return seconds, 0
+    return 0
 
 
 def _builder(command, work, spec, out):
@@ -179,29 +190,24 @@ def _builder(command, work, spec, out):
 
 
 def strata(root, closure, paths, compressor, max_layers, out, image_format="docker-archive"):
-    """Seconds and peak memory (MB) of build-layered-image writing every layer of `paths`."""
+    """build-layered-image writing every layer of `paths`; its peak memory (MB)."""
     spec = {"imageName": "bench", "tag": "t", "closure": closure, "contents": paths, "compressor": compressor,
             "maxLayers": max_layers, "mtime": 1, "format": image_format}
     spec_file = os.path.join(root, "spec.json")
     with open(spec_file, "w") as stream:
         json.dump(spec, stream)
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    elif os.path.exists(out):
-        os.unlink(out)
     command = BUILDER + ["build-layered-image", spec_file, "--out", out]
-    pid, status, usage, seconds = _run_measured(command)
+    status, usage = _run_measured(command)
     if status != 0:
         raise SystemExit("strata failed: %s" % command)
-    return seconds, usage.ru_maxrss / 1024
+    return usage.ru_maxrss / 1024
 
 
 def _run_measured(command):
-    """Run `command` in the repository; (pid, exit status, its own rusage, seconds)."""
-    start = time.perf_counter()
+    """Run `command` in the repository; (exit status, its rusage)."""
     process = subprocess.Popen(command, cwd=REPO)
     _, status, usage = os.wait4(process.pid, 0)
-    return process.pid, status, usage, time.perf_counter() - start
+    return status, usage
 
 
 def rebuild(items):

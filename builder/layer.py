@@ -42,7 +42,7 @@ def write_layer(entries, stream, mtime, owner, compressor, segments=None, store_
     stream, only compute the digests); with a dict `segments`, fill it with each store
     path's sha256 of its entries' tar bytes; `store_owner`, if given, owns the store paths
     and the directories above them."""
-    storetar.start_workers()  # forked before this layer's sinks start their threads
+    storetar.start_workers(sum(entry.kind == "storepath" for entry in entries))
     blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
     write_tar(entries, tar, mtime, owner, segments, store_owner=store_owner)
@@ -57,9 +57,9 @@ def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, st
     out = _SegmentedSink(sink, segments, check)
     owner_of = owners(entries, default_owner, store_owner)
     items = _batched(entries)
-    frames = storetar.store_path_frames(
+    frames = storetar.store_path_frames([
         (mtime, [(entry.name, entry.source, owner_of(entry)) for entry in item])
-        for item in items if isinstance(item, list))
+        for item in items if isinstance(item, list)])
     contents = _Contents()
     for item in items:
         if isinstance(item, list):

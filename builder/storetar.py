@@ -29,16 +29,19 @@ BATCH = 8
 beside its work when paths are small."""
 
 
-def start_workers():
-    """Fork the command's worker processes now, if it is to have any: before the caller
-    starts threads of its own."""
-    workers.shared_pool(frames)
+def start_workers(store_paths):
+    """Fork the command's worker processes now, before the caller starts threads of its
+    own, if a layer of `store_paths` store paths makes more than one job: one job gains
+    nothing from being sent away."""
+    if store_paths > BATCH:
+        workers.shared_pool(frames)
 
 
 def store_path_frames(batches):
-    """For each batch (mtime, [(name, source, owner)]) of store paths, in order, an iterator
-    over its frames, made by the command's worker processes when it has them."""
-    pool = workers.shared_pool(frames)
+    """For each of the `batches` (mtime, [(name, source, owner)]) of store paths, in
+    order, an iterator over its frames, made by the command's worker processes when it
+    has them and there is more than one batch."""
+    pool = workers.shared_pool(frames) if len(batches) > 1 else None
     if pool is None:
         return (frames(batch) for batch in batches)
     return pool.run(batches)

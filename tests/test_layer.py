@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from builder import filedata, fstree, layer, tarwriter, workers
+from builder import filedata, fstree, layer, storetar, tarwriter, workers
 from builder.errors import StrataError
 
 OWNER = tarwriter.ROOT
@@ -205,12 +205,12 @@ def test_files_with_the_same_crc_but_other_bytes_are_not_linked(tmp_path):
 def test_a_special_file_in_a_store_path_is_one_clear_error(tmp_path, monkeypatch, cores):
     monkeypatch.setenv("NIX_BUILD_CORES", cores)
     workers.close_shared_pool()
-    path = store_path(tmp_path, "abc-x", {"f": "1"})
-    os.mkfifo(os.path.join(path, "pipe"))
+    paths = [store_path(tmp_path, "%02d-x" % index, {"f": "1"}) for index in range(2 * storetar.BATCH)]
+    os.mkfifo(os.path.join(paths[-1], "pipe"))
     try:
-        with pytest.raises(StrataError, match="abc-x/pipe: is a fifo; an image holds only regular files"):
-            layer_of([path])
+        with pytest.raises(StrataError, match="15-x/pipe: is a fifo; an image holds only regular files"):
+            layer_of(paths)
         with pytest.raises(StrataError, match="abc-missing: cannot read: No such file"):
-            layer_of([str(tmp_path / "abc-missing")])
+            layer_of(paths[:-1] + [str(tmp_path / "abc-missing")])
     finally:
         workers.close_shared_pool()
