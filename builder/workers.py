@@ -14,6 +14,7 @@ whatever the jobs produce. A job yields results; each is pickled through the pip
 import collections
 import os
 import pickle
+import signal
 import struct
 
 from .errors import StrataError
@@ -32,12 +33,13 @@ _allowed = True
 
 
 def shared_pool(function):
-    """The command's pool running `function(job)` (a generator of results), forked at the
-    first call; None where one process is all there is to use, or in a process that is
-    itself one of several writing layers side by side (see forbid)."""
+    """The command's pool running `function(job)` (a generator of results; the command
+    has one such function), forked at the first call; None where one process is all there
+    is to use, or in a process that is itself one of several writing layers side by side
+    (see forbid)."""
     global _pool
     if _pool is not None and _pool.owner == os.getpid():
-        return _pool if _pool.function is function else None
+        return _pool
     if not _allowed or worker_count() < 2:
         return None
     _pool = OrderedPool(function, worker_count())
@@ -59,7 +61,6 @@ def forbid():
 
 class OrderedPool:
     def __init__(self, function, count):
-        self.function = function
         self.owner = os.getpid()
         self.workers = []
         for _ in range(count):
@@ -131,7 +132,10 @@ class _Worker:
 
     def results(self):
         while True:
-            kind, value = _read(self.results_stream)
+            try:
+                kind, value = _read(self.results_stream)
+            except EOFError:
+                raise RuntimeError("worker process %d ended before its job did" % self.pid)
             if kind == "result":
                 yield value
                 continue
@@ -149,7 +153,7 @@ class _Worker:
             except OSError:
                 pass
         try:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except OSError:
             pass

@@ -1,0 +1,63 @@
+import os
+
+import pytest
+
+from builder import workers
+from builder.errors import StrataError
+
+
+def numbers(job):
+    """Job (first, count, size): `count` results of `size` bytes each, numbered from `first`."""
+    first, count, size = job
+    for number in range(first, first + count):
+        yield number, bytes(size)
+
+
+def failing(job):
+    if job == "bad input":
+        raise StrataError("job: bad input")
+    if job == "bug":
+        raise ZeroDivisionError("a bug")
+    yield job
+
+
+def test_results_come_in_job_order_whatever_the_worker_and_size():
+    pool = workers.OrderedPool(numbers, 3)
+    try:
+        # Uneven jobs, some larger than a pipe holds: results still arrive in job order.
+        jobs = [(index * 10, index % 4, (index % 5) * 300000) for index in range(60)]
+        got = [[number for number, _ in results] for results in pool.run(jobs)]
+        assert got == [list(range(first, first + count)) for first, count, _ in jobs]
+        assert [len(list(results)) for results in pool.run([(0, 2, 1)])] == [2]  # the pool serves again
+    finally:
+        pool.close()
+
+
+def test_a_job_s_error_reaches_the_reader_with_its_message():
+    pool = workers.OrderedPool(failing, 2)
+    try:
+        with pytest.raises(StrataError, match="job: bad input"):
+            for results in pool.run(["fine", "bad input", "fine"]):
+                list(results)
+    finally:
+        pool.close()
+    assert pool.workers == []
+
+
+def test_a_bug_in_a_worker_is_reported_with_its_traceback():
+    pool = workers.OrderedPool(failing, 2)
+    try:
+        with pytest.raises(RuntimeError, match="(?s)a worker process failed.*ZeroDivisionError: a bug"):
+            for results in pool.run(["fine", "bug"]):
+                list(results)
+    finally:
+        pool.close()
+
+
+def test_workers_are_gone_after_close():
+    pool = workers.OrderedPool(numbers, 2)
+    pids = [worker.pid for worker in pool.workers]
+    pool.close()
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
