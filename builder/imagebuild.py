@@ -7,7 +7,7 @@ import contextlib
 from . import extracommands, fstree, graph, imageformats, nixdb
 from .imageconfig import History, image_config
 from .baseimage import BaseImage
-from .layer import owners, write_layer
+from .layer import TarPlan, owners, write_layer
 from .layerbuild import layer_root, load_graph
 from .overbase import over_base
 from .output import output_file
@@ -27,13 +27,15 @@ def build_image(image, spec):
         entries = fstree.entries(layer_root(spec, store_paths, cleanup))
         if base:
             entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
-        sources = [(lambda blob: write_layer(entries, blob, spec.mtime, owner, spec.compressor, store_owner=nix_owner),
+        plan = TarPlan(entries, spec.mtime, owner, store_owner=nix_owner)
+        sources = [(lambda blob: write_layer(plan, blob, spec.compressor),
                     History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths)))]
         if image.include_nix_db:
             scratch = cleanup.enter_context(extracommands.scratch_directory())
             db_entries = fstree.entries(nixdb.database_root(scratch, closure, store_paths, roots, spec.mtime,
                                                             spec.store_dir, base.nix_db if base else None))
-            sources.append((lambda blob: write_layer(db_entries, blob, spec.mtime, nix_owner, spec.compressor),
+            db_plan = TarPlan(db_entries, spec.mtime, nix_owner)
+            sources.append((lambda blob: write_layer(db_plan, blob, spec.compressor),
                             History("strata buildImage", "the Nix database of %d store paths" % len(store_paths))))
         with output_file(image.out) as stream:
             target = imageformats.TarTarget(stream, spec.mtime)

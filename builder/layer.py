@@ -37,31 +37,43 @@ PIECE = 1 << 20
 """Bytes gathered before they go on to the hashes and the file."""
 
 
-def write_layer(entries, stream, mtime, owner, compressor, segments=None, store_owner=None):
-    """Write the layer tar of `entries` to the binary `stream` through `compressor` (with no
-    stream, only compute the digests); with a dict `segments`, fill it with each store
-    path's sha256 of its entries' tar bytes; `store_owner`, if given, owns the store paths
-    and the directories above them."""
-    storetar.start_workers(sum(entry.kind == "storepath" for entry in entries))
+class TarPlan:
+    """How the tar of `entries` (fstree.Entry, in order) is written: with `mtime`, each
+    entry's owner (see owners), and the entries with each run of consecutive store paths cut
+    into batches of at most storetar.BATCH, the jobs of the worker processes. Planned before
+    writing, so that the jobs of layers written one after another can be sent ahead."""
+
+    def __init__(self, entries, mtime, default_owner, store_owner=None):
+        self.mtime = mtime
+        self.owner_of = owners(entries, default_owner, store_owner)
+        self.items = _batched(entries)
+        self.jobs = [(mtime, [(entry.name, entry.source, self.owner_of(entry)) for entry in item])
+                     for item in self.items if isinstance(item, list)]
+
+
+def write_layer(plan, stream, compressor, segments=None, frames=None):
+    """Write the layer tar of `plan` (a TarPlan) to the binary `stream` through `compressor`
+    (with no stream, only compute the digests); with a dict `segments`, fill it with each
+    store path's sha256 of its entries' tar bytes. `frames`: the frames of the plan's jobs
+    when the caller has started them (see storetar.frames_of_layers)."""
+    if frames is None:
+        frames = storetar.frames_of_layers([plan.jobs])[0]  # workers forked before the sinks' threads
     blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
-    write_tar(entries, tar, mtime, owner, segments, store_owner=store_owner)
+    write_tar(plan, tar, segments, frames=frames)
     tar.close()
     return Layer(tar.digest(), blob.digest(), blob.size, MEDIA_TYPES[compressor])
 
 
-def write_tar(entries, sink, mtime, default_owner, segments=None, check=None, store_owner=None):
-    """The tar bytes of `entries` (fstree.Entry, in order) into `sink`. `segments` and
-    `store_owner` as for write_layer; `check(store_path, digest)` is called at the end of
-    each store path."""
+def write_tar(plan, sink, segments=None, check=None, frames=None):
+    """The tar bytes of `plan` (a TarPlan) into `sink`; `segments` and `frames` as for
+    write_layer; `check(store_path, digest)` is called at the end of each store path."""
     out = _SegmentedSink(sink, segments, check)
-    owner_of = owners(entries, default_owner, store_owner)
-    items = _batched(entries)
-    frames = storetar.store_path_frames([
-        (mtime, [(entry.name, entry.source, owner_of(entry)) for entry in item])
-        for item in items if isinstance(item, list)])
+    mtime, owner_of = plan.mtime, plan.owner_of
+    if frames is None:
+        frames = storetar.frames_of_layers([plan.jobs])[0]
     contents = _Contents()
-    for item in items:
+    for item in plan.items:
         if isinstance(item, list):
             _write_frames(next(frames), item, out, mtime, owner_of, contents)
             continue

@@ -21,7 +21,7 @@ import os
 from . import extracommands, fstree, graph, layering, nixdb
 from .errors import StrataError
 from .baseimage import BaseImage
-from .layer import Layer, owners, write_layer
+from .layer import Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
 from .overbase import over_base
 from .tarwriter import Owner, numeric_owner
@@ -89,12 +89,13 @@ def _write_output(spec, entries, owner, store_paths, keep_blob):
     """A layer derivation's output: the blob (or, without it, each store path's digest)
     and the record."""
     segments = None if keep_blob else {}
+    plan = TarPlan(entries, spec.mtime, owner)
     with output_directory(spec.out):
         if keep_blob:
             with open(os.path.join(spec.out, BLOB), "wb") as stream:
-                layer = write_layer(entries, stream, spec.mtime, owner, spec.compressor)
+                layer = write_layer(plan, stream, spec.compressor)
         else:
-            layer = write_layer(entries, None, spec.mtime, owner, spec.compressor, segments)
+            layer = write_layer(plan, None, spec.compressor, segments)
         _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
 
 

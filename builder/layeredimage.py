@@ -11,11 +11,11 @@ import functools
 import json
 import os
 
-from . import imageformats
+from . import imageformats, storetar
 from .baseimage import BaseImage
 from .errors import StrataError
 from .imageconfig import History, image_config
-from .layer import write_layer
+from .layer import TarPlan, write_layer
 from .layerbuild import planned_groups, read_record, store_layer_entries
 from .output import output_directory, output_file
 from .tarwriter import numeric_owner
@@ -32,9 +32,18 @@ class _Planned:
         self.mtime = spec.mtime
         self.owner = numeric_owner(image.nix_uid, image.nix_gid)
 
-    def write(self, stream, compressor="none", segments=None):
-        entries = store_layer_entries(self.store_dir, self.store_paths)
-        return write_layer(entries, stream, self.mtime, self.owner, compressor, segments)
+    def plan(self):
+        return TarPlan(store_layer_entries(self.store_dir, self.store_paths), self.mtime, self.owner)
+
+    def write(self, stream, compressor):
+        return write_layer(self.plan(), stream, compressor)
+
+
+def _in_turn(planned):
+    """(source, plan, frames) of the _Planned layers `planned`, to be written one after
+    another: the jobs of all their store paths go to the workers as one stream."""
+    plans = [source.plan() for source in planned]
+    return zip(planned, plans, storetar.frames_of_layers([plan.jobs for plan in plans]))
 
 
 def image_layers(image, spec):
@@ -62,8 +71,12 @@ def build_layered_image(image, spec):
 def _write(target, image, spec, base, sources):
     layers = base.add_to(target) if base else []
     planned = [source for source in sources if isinstance(source, _Planned)]
-    written = dict(zip(planned, target.add_streamed_blobs(
-        [functools.partial(source.write, compressor=spec.compressor) for source in planned])))
+    if isinstance(target, imageformats.DirTarget):  # blobs written side by side, a process each
+        writers = [functools.partial(source.write, compressor=spec.compressor) for source in planned]
+    else:
+        writers = [functools.partial(write_layer, plan, compressor=spec.compressor, frames=frames)
+                   for _, plan, frames in _in_turn(planned)]
+    written = dict(zip(planned, target.add_streamed_blobs(writers)))
     for source in sources:
         if source in written:
             layers.append(written[source])
@@ -86,10 +99,13 @@ def write_stream_script(image, spec):
     base, sources = image_layers(image, spec)
     layers = [{"name": "base", "layer": layer._asdict(), "blob": blob}
               for blob, layer in zip(base.blobs, base.layers)] if base else []
+    in_turn = {source: (plan, frames) for source, plan, frames in
+               _in_turn([source for source in sources if isinstance(source, _Planned)])}
     for source in sources:
-        if isinstance(source, _Planned):
+        if source in in_turn:
             segments = {}
-            layer = source.write(None, "none", segments)
+            plan, frames = in_turn[source]
+            layer = write_layer(plan, None, "none", segments, frames)
             layers.append(_stream_entry(source.name, layer, None, source, segments))
         else:
             layers.append(_stream_entry(source.name, source.layer, source.blob, source, source.segments))

@@ -16,6 +16,7 @@ about FRAME bytes, where the lists say, in the order of the data, what is left t
              from data[content:].
 """
 
+import itertools
 import os
 import stat
 import zlib
@@ -29,22 +30,19 @@ BATCH = 8
 beside its work when paths are small."""
 
 
-def start_workers(store_paths):
-    """Fork the command's worker processes now, before the caller starts threads of its
-    own, if a layer of `store_paths` store paths makes more than one job: one job gains
-    nothing from being sent away."""
-    if store_paths > BATCH:
-        workers.shared_pool(frames)
-
-
-def store_path_frames(batches):
-    """For each of the `batches` (mtime, [(name, source, owner)]) of store paths, in
-    order, an iterator over its frames, made by the command's worker processes when it
-    has them and there is more than one batch."""
-    pool = workers.shared_pool(frames) if len(batches) > 1 else None
+def frames_of_layers(layers):
+    """For each layer's list of jobs (mtime, [(name, source, owner)]), in order, an iterator
+    that gives for each job an iterator over its frames. The layers must be read in order:
+    the jobs of all of them go to the command's worker processes as one stream, so that the
+    workers run ahead into the next layers while the writer finishes one. Workers are
+    forked here, before the caller starts threads, when there is more than one job in all;
+    one job gains nothing from being sent away."""
+    count = sum(len(jobs) for jobs in layers)
+    pool = workers.shared_pool(frames) if count > 1 else None
     if pool is None:
-        return (frames(batch) for batch in batches)
-    return pool.run(batches)
+        return [(frames(job) for job in jobs) for jobs in layers]
+    results = pool.run(job for jobs in layers for job in jobs)
+    return [itertools.islice(results, len(jobs)) for jobs in layers]
 
 
 def frames(batch):

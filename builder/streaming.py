@@ -11,9 +11,9 @@ which every loader refuses, so a broken image is never loaded.
 import json
 import sys
 
-from . import imageformats, workers
+from . import imageformats, storetar, workers
 from .errors import StrataError
-from .layer import Layer, write_tar
+from .layer import Layer, TarPlan, write_tar
 from .layerbuild import store_layer_entries
 from .tarwriter import Owner
 
@@ -35,20 +35,26 @@ def main(document_text):
 
 def stream_image(document, stream):
     target = imageformats.TarTarget(stream, document["mtime"])
+    regenerated = [entry for entry in document["layers"] if not entry["blob"]]
+    plans = [TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"],
+                     Owner(**entry["owner"])) for entry in regenerated]
+    writers = iter([_regenerate(entry, plan, frames) for entry, plan, frames
+                     in zip(regenerated, plans, storetar.frames_of_layers([plan.jobs for plan in plans]))])
     layers = []
     for entry in document["layers"]:
         layer = Layer(**entry["layer"])
         if entry["blob"]:
             target.add_blob_file(entry["blob"], layer)
         else:
-            target.add_known_blob(layer, _regenerate(entry))
+            target.add_known_blob(layer, next(writers))
         layers.append(layer)
     imageformats.finish(target, document["config"].encode("utf-8"), layers, document["repoTag"])
     stream.flush()
 
 
-def _regenerate(entry):
-    """A writer of the layer from the store that checks each store path as it ends."""
+def _regenerate(entry, plan, frames):
+    """A writer of the layer from the store (its TarPlan and the frames of its jobs) that
+    checks each store path as it ends."""
     recorded = entry["segments"]
 
     def check(store_path, digest):
@@ -57,6 +63,5 @@ def _regenerate(entry):
                               " recorded); rebuild the image" % (store_path, digest, recorded.get(store_path)))
 
     def write(sink):
-        entries = store_layer_entries(entry["storeDir"], entry["storePaths"])
-        write_tar(entries, sink, entry["mtime"], Owner(**entry["owner"]), check=check)
+        write_tar(plan, sink, check=check, frames=frames)
     return write

@@ -111,3 +111,28 @@ def test_extra_commands_run_in_a_copy_of_the_root(tmp_path):
         members = {m.name: m for m in layer.getmembers()}
     assert members["tmp"].mode == 0o1777 and members["bin/app"].mode == 0o555 and "etc-file" in members
     assert not [name for name in os.listdir(tmp_path) if name.startswith("strata-root-")], "scratch removed"
+
+
+def test_a_layered_archive_is_the_same_whatever_the_number_of_cores(tmp_path):
+    """One store path a layer: the workers run ahead from one layer into the next, and the
+    writer still takes every frame in its place."""
+    store = tmp_path / "store"
+    paths = []
+    for index in range(12):
+        path = store / ("%02d-path" % index)
+        (path / "share").mkdir(parents=True)
+        for number in range(30):
+            (path / "share" / ("f%02d" % number)).write_text("file %d of %d\n" % (number, index % 3))
+        (path / "lib.so").write_bytes(bytes(70000) + bytes([index % 2]))
+        paths.append(str(path))
+    spec = write_spec(tmp_path, {"imageName": "many", "tag": "t", "contents": paths, "maxLayers": 20, "mtime": 1,
+                                 "closure": [{"path": path, "references": []} for path in paths]})
+    digests = set()
+    for cores in ("1", "2", "3"):
+        out = tmp_path / ("image-%s.tar" % cores)
+        run = builder("build-layered-image", spec, "--out", str(out), env={"NIX_BUILD_CORES": cores})
+        assert run.returncode == 0, run.stderr
+        digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert len(digests) == 1
+    with tarfile.open(tmp_path / "image-2.tar") as archive:
+        assert len(json.load(archive.extractfile("manifest.json"))[0]["Layers"]) == 12

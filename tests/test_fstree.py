@@ -64,7 +64,7 @@ def test_copied_directories_are_0755_and_store_paths_keep_their_modes(tmp_path):
     assert listed[b"etc"].mode == 0o755 and listed[b"nix"].mode == 0o755
     assert listed[b"nix/store/abc-pkg"].store_path == store_path and listed[b"etc/x"].store_path is None
     written = io.BytesIO()
-    layer.write_layer(fstree.entries(root), written, 1, tarwriter.ROOT, "none")
+    layer.write_layer(layer.TarPlan(fstree.entries(root), 1, tarwriter.ROOT), written, "none")
     with tarfile.open(fileobj=io.BytesIO(written.getvalue())) as tar:
         assert tar.getmember("nix/store/abc-pkg/bin").mode == 0o555
         assert tar.getmember("etc").mode == 0o755

@@ -33,7 +33,7 @@ def layer_of(paths, compressor="none"):
     root = fstree.Dir(0o755)
     fstree.add_store_paths(root, "/nix/store", paths)
     out = io.BytesIO()
-    result = layer.write_layer(fstree.entries(root), out, 1, OWNER, compressor)
+    result = layer.write_layer(layer.TarPlan(fstree.entries(root), 1, OWNER), out, compressor)
     return result, out.getvalue()
 
 
@@ -57,7 +57,7 @@ def test_files_outside_the_store_are_never_linked(tmp_path):
     (tree / "etc" / "b").write_text("same")
     root = fstree.merged_root([str(tree)], False)
     out = io.BytesIO()
-    layer.write_layer(fstree.entries(root), out, 1, OWNER, "none")
+    layer.write_layer(layer.TarPlan(fstree.entries(root), 1, OWNER), out, "none")
     assert not any(m.islnk() for m in tarfile.open(fileobj=io.BytesIO(out.getvalue())).getmembers())
 
 
