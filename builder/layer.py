@@ -60,18 +60,17 @@ def write_layer(plan, stream, compressor, segments=None, frames=None):
         frames = storetar.frames_of_layers([plan.jobs])[0]  # workers forked before the sinks' threads
     blob = HashingSink(None if stream is None else FileSink(stream))
     tar = blob if compressor == "none" else HashingSink(compressing(compressor, blob))
-    write_tar(plan, tar, segments, frames=frames)
+    write_tar(plan, tar, frames, segments)
     tar.close()
     return Layer(tar.digest(), blob.digest(), blob.size, MEDIA_TYPES[compressor])
 
 
-def write_tar(plan, sink, segments=None, check=None, frames=None):
-    """The tar bytes of `plan` (a TarPlan) into `sink`; `segments` and `frames` as for
-    write_layer; `check(store_path, digest)` is called at the end of each store path."""
+def write_tar(plan, sink, frames, segments=None, check=None):
+    """The tar bytes of `plan` (a TarPlan) into `sink`, the frames of its jobs from `frames`
+    (see storetar.frames_of_layers); `segments` as for write_layer; `check(store_path,
+    digest)` is called at the end of each store path."""
     out = _SegmentedSink(sink, segments, check)
     mtime, owner_of = plan.mtime, plan.owner_of
-    if frames is None:
-        frames = storetar.frames_of_layers([plan.jobs])[0]
     contents = _Contents()
     for item in plan.items:
         if isinstance(item, list):

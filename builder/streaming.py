@@ -63,5 +63,5 @@ def _regenerate(entry, plan, frames):
                               " recorded); rebuild the image" % (store_path, digest, recorded.get(store_path)))
 
     def write(sink):
-        write_tar(plan, sink, check=check, frames=frames)
+        write_tar(plan, sink, frames, check=check)
     return write

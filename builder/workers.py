@@ -84,14 +84,16 @@ class OrderedPool:
             waiting.append(worker)
             return True
 
+        results = None
         try:
             while len(waiting) < AHEAD * len(self.workers) and send():
                 pass
             while waiting:
-                yield waiting.popleft().results()
+                results = waiting.popleft().results()
+                yield results
                 send()
         except BaseException:
-            if any(worker.unfinished for worker in self.workers):
+            if waiting or (results is not None and results.gi_frame is not None):
                 self.close()  # results nobody will read are on their way
             raise
 
@@ -123,12 +125,10 @@ class _Worker:
         os.close(result_write)
         self.jobs = os.fdopen(job_write, "wb")
         self.results_stream = os.fdopen(result_read, "rb")
-        self.unfinished = 0
 
     def send(self, job):
         _write(self.jobs, job)
         self.jobs.flush()
-        self.unfinished += 1
 
     def results(self):
         while True:
@@ -139,7 +139,6 @@ class _Worker:
             if kind == "result":
                 yield value
                 continue
-            self.unfinished -= 1
             if kind == "end":
                 return
             if kind == "error":

@@ -61,3 +61,19 @@ def test_workers_are_gone_after_close():
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_run_left_before_its_end_stops_the_pool_and_a_finished_one_does_not():
+    pool = workers.OrderedPool(numbers, 2)
+    try:
+        finished = pool.run([(0, 1, 10), (1, 1, 10)])
+        for _ in range(2):  # as a layer reads its jobs: the run stays at its last result
+            list(next(finished))
+        finished.close()
+        assert pool.workers
+        left = pool.run([(0, 1, 10), (1, 1, 10), (2, 1, 10)])
+        list(next(left))
+        left.close()
+        assert pool.workers == []
+    finally:
+        pool.close()
