@@ -106,7 +106,7 @@ def _write_frames(frames, batch, out, mtime, owner_of, contents):
     """The bytes of the store paths of `batch` from their frames (see storetar), with what
     the frames leave to the layer's writer: hard links, and the bytes of large files."""
     owner = None
-    for data, marks, keys, places in frames:
+    for data, (marks, keys, places) in frames:
         view = memoryview(data)
         steps = marks if contents.all_new(keys, places) else _with_small_files(marks, keys, places)
         done = 0

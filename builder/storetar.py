@@ -6,7 +6,7 @@ written after its header. What only the layer as a whole can decide is left to i
 (layer.write_tar): which files are hard links to identical earlier ones, and the bytes of
 large files, which the writer reads itself, so that they never pass between processes.
 
-A job is a batch of store paths; it yields frames ``(data, marks, keys, places)`` of
+A job is a batch of store paths; it yields frames ``(data, (marks, keys, places))`` of
 about FRAME bytes, where the lists say, in the order of the data, what is left to the writer:
 
     marks    (start, "path", index) where store path `index` of the batch starts, and
@@ -81,10 +81,10 @@ def frames(batch):
                 parts.append(piece)
                 size += len(piece)
             if size >= FRAME:
-                yield b"".join(parts), marks, keys, places
+                yield b"".join(parts), (marks, keys, places)
                 parts, marks, keys, places, size = [], [], [], [], 0
     if parts or marks:
-        yield b"".join(parts), marks, keys, places
+        yield b"".join(parts), (marks, keys, places)
 
 
 def _kind(mode):

@@ -8,7 +8,8 @@ writer threads start after the pool exists. One pool serves every layer of a com
 Job i goes to worker i mod n, and the reader takes the results of job i from that worker's
 pipe: results arrive in job order without being sorted, and a worker runs ahead of the
 reader only as far as its pipe and the few jobs sent ahead allow, so memory stays bounded
-whatever the jobs produce. A job yields results; each is pickled through the pipe.
+whatever the jobs produce. A job yields results (bytes, meta): the bytes go through the pipe
+as they are, read straight into a buffer at the other end, and `meta` is pickled.
 """
 
 import collections
@@ -27,7 +28,7 @@ PIPE_SIZE = 1 << 20
 """How many bytes of results a worker may have written ahead (Linux's default maximum for
 an unprivileged pipe)."""
 
-_LENGTH = struct.Struct("<Q")
+_LENGTHS = struct.Struct("<QQ")
 _pool = None
 _allowed = True
 
@@ -133,11 +134,11 @@ class _Worker:
     def results(self):
         while True:
             try:
-                kind, value = _read(self.results_stream)
+                (kind, value), data = _read(self.results_stream)
             except EOFError:
                 raise RuntimeError("worker process %d ended before its job did" % self.pid)
             if kind == "result":
-                yield value
+                yield data, value
                 continue
             if kind == "end":
                 return
@@ -163,10 +164,10 @@ def _serve(function, jobs, results):
     status = 0
     try:
         while True:
-            job = _read(jobs)
+            job, _ = _read(jobs)
             try:
-                for result in function(job):
-                    _write(results, ("result", result))
+                for data, meta in function(job):
+                    _write(results, ("result", meta), data)
                 message = ("end", None)
             except StrataError as error:
                 message = ("error", str(error))
@@ -185,18 +186,28 @@ def _serve(function, jobs, results):
     os._exit(status)
 
 
-def _write(stream, value):
-    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)))
+def _write(stream, value, data=b""):
+    """`value` pickled, then the bytes `data` as they are."""
+    pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTHS.pack(len(pickled), len(data)) + pickled)
     stream.write(data)
 
 
 def _read(stream):
-    length = stream.read(_LENGTH.size)
-    if len(length) < _LENGTH.size:
+    """(value, data) as _write sent them; the data in a buffer of its own."""
+    lengths = stream.read(_LENGTHS.size)
+    if len(lengths) < _LENGTHS.size:
         raise EOFError()
-    data = stream.read(_LENGTH.unpack(length)[0])
-    return pickle.loads(data)
+    pickled_size, data_size = _LENGTHS.unpack(lengths)
+    value = pickle.loads(stream.read(pickled_size))
+    data = bytearray(data_size)
+    view, done = memoryview(data), 0
+    while done < data_size:
+        count = stream.readinto(view[done:])
+        if not count:
+            raise EOFError()
+        done += count
+    return value, data
 
 
 def _enlarge(descriptor):

@@ -10,7 +10,7 @@ def numbers(job):
     """Job (first, count, size): `count` results of `size` bytes each, numbered from `first`."""
     first, count, size = job
     for number in range(first, first + count):
-        yield number, bytes(size)
+        yield bytes([number % 256]) * size, number
 
 
 def failing(job):
@@ -18,7 +18,7 @@ def failing(job):
         raise StrataError("job: bad input")
     if job == "bug":
         raise ZeroDivisionError("a bug")
-    yield job
+    yield job.encode(), None
 
 
 def test_results_come_in_job_order_whatever_the_worker_and_size():
@@ -26,8 +26,9 @@ def test_results_come_in_job_order_whatever_the_worker_and_size():
     try:
         # Uneven jobs, some larger than a pipe holds: results still arrive in job order.
         jobs = [(index * 10, index % 4, (index % 5) * 300000) for index in range(60)]
-        got = [[number for number, _ in results] for results in pool.run(jobs)]
-        assert got == [list(range(first, first + count)) for first, count, _ in jobs]
+        got = [[(number, len(data), data[:1] == bytes([number % 256])[:len(data)]) for data, number in results]
+               for results in pool.run(jobs)]
+        assert got == [[(number, size, True) for number in range(first, first + count)] for first, count, size in jobs]
         assert [len(list(results)) for results in pool.run([(0, 2, 1)])] == [2]  # the pool serves again
     finally:
         pool.close()
