@@ -76,10 +76,11 @@ def read_node(path, dir_mode=None):
 
 
 def lstat(path):
+    """os.lstat, its failure worded as the user's problem."""
     try:
         return os.lstat(path)
     except OSError as error:
-        raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
+        raise _cannot_read(path, error)
 
 
 def scan(path):
@@ -89,9 +90,13 @@ def scan(path):
         with os.scandir(path) as listing:
             children = [(entry.name, entry) for entry in listing]
     except OSError as error:
-        raise StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
+        raise _cannot_read(path, error)
     children.sort(key=lambda child: child[0])
     return children
+
+
+def _cannot_read(path, error):
+    return StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
 
 
 def _node(path, info, dir_mode):
