@@ -43,7 +43,10 @@ def shared_pool(function):
         return _pool
     if not _allowed or worker_count() < 2:
         return None
-    _pool = OrderedPool(function, worker_count())
+    try:
+        _pool = OrderedPool(function, worker_count())
+    except OSError:  # no more processes allowed: the work is done here, only slower
+        return None
     return _pool
 
 
@@ -64,8 +67,12 @@ class OrderedPool:
     def __init__(self, function, count):
         self.owner = os.getpid()
         self.workers = []
-        for _ in range(count):
-            self.workers.append(_Worker(function, self.workers))
+        try:
+            for _ in range(count):
+                self.workers.append(_Worker(function, self.workers))
+        except OSError:
+            self.close()
+            raise
 
     def run(self, jobs):
         """For each of `jobs` in order, an iterator over its results; each must be read to
@@ -116,7 +123,12 @@ class _Worker:
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
         _enlarge(result_write)
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for descriptor in (job_read, job_write, result_read, result_write):
+                os.close(descriptor)
+            raise
         if self.pid == 0:
             for descriptor in [job_write, result_read] + [sibling.jobs.fileno() for sibling in siblings] + [
                     sibling.results_stream.fileno() for sibling in siblings]:
