@@ -7,8 +7,9 @@ Prints each time and its ratio to the baselines measured in the same run:
 and strata writing every layer of the closure (planned within maxLayers), uncompressed and
 gzipped: in one process into one archive (importFromDerivation = false), with its peak
 memory, and a process a layer, two at a time, into an OCI layout (the default mode, as Nix
-runs the layer derivations); the files per second of both on the small files alone; and what
-a rebuild after one leaf package changes costs. Everything runs --rounds times, one run
+runs the layer derivations); the files per second of both on the small files alone (in 99
+layers, and each store path a layer of its own); and what a rebuild after one leaf package
+changes costs. Everything runs --rounds times, one run
 after the other, and each keeps its least time: a shared machine's noise only ever adds.
 Usage: python3 bench/run.py [--root DIR] [--scale 1.0] [--max-layers 100] [--rounds 3]
 """
@@ -113,6 +114,7 @@ def main():
         "strata gz, per layer": lambda: strata_per_layer(root, items, paths, "gz", layers),
         "small files, tar": lambda: shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c" % (root, small_names)),
         "small files, strata": lambda: strata(root, small_items, small, "none", layers, out),
+        "small files, strata, a layer a path": lambda: strata(root, small_items, small, "none", len(small) + 1, out),
     }
     floor(store)  # warm the page cache: every run below reads from memory alike
     results, cpus, extras = {}, {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
@@ -150,6 +152,9 @@ def main():
     tar_small, strata_small = results["small files, tar"], results["small files, strata"]
     print("small files: %d; GNU tar %.0f files/s, strata %.0f files/s (%.2fx)" % (
         small_files, small_files / tar_small, small_files / strata_small, tar_small / strata_small))
+    each = results["small files, strata, a layer a path"]
+    print("  the same, each of the %d store paths a layer of its own: strata %.0f files/s (%.2fx)" % (
+        len(small), small_files / each, tar_small / each))
 
     rebuild(items)
 
