@@ -24,6 +24,11 @@ from .streams import worker_count
 AHEAD = 16
 """Jobs sent to each worker before the reader asks for their results."""
 
+MOST = 4
+"""Workers at most, whatever the cores: the writer takes a third of the work of a store's
+small files (hashing, frames, links) and cannot go faster, so more than about three workers
+would wait on it."""
+
 PIPE_SIZE = 1 << 20
 """How many bytes of results a worker may have written ahead (Linux's default maximum for
 an unprivileged pipe)."""
@@ -44,7 +49,7 @@ def shared_pool(function):
     if not _allowed or worker_count() < 2:
         return None
     try:
-        _pool = OrderedPool(function, worker_count())
+        _pool = OrderedPool(function, min(worker_count(), MOST))
     except OSError:  # no more processes allowed: the work is done here, only slower
         return None
     return _pool
