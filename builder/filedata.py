@@ -15,15 +15,8 @@ SMALL_FILE = 1 << 16
 
 def read_whole(source, size):
     """The whole of the small file `source` (bytes path) in one read; it must have `size` bytes."""
-    try:
-        descriptor = os.open(source, os.O_RDONLY)
-        try:
-            data = os.read(descriptor, size + 1)
-        finally:
-            os.close(descriptor)
-    except OSError as error:
-        raise _read_error(source, "cannot read: " + error.strerror)
-    if len(data) != size:
+    _, current_size, data = read_if_small(source)
+    if current_size != size:
         raise _read_error(source, "changed size while the layer was written")
     return data
 
