@@ -30,7 +30,9 @@ PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.b
            "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec}
 
 
-HELP = """usage: python3 -m builder COMMAND [SPEC] [--out PATH]
+USAGE = "usage: python3 -m builder %s [SPEC] [--out PATH]"
+
+HELP = USAGE % "COMMAND" + """
 
 Build reproducible container images from Nix store closures.
 
@@ -70,7 +72,7 @@ def _parse(argv):
     if command not in COMMANDS:
         _usage_error("unknown command %r (see --help)" % command)
     if "-h" in rest or "--help" in rest:
-        print("usage: python3 -m builder %s [SPEC] [--out PATH]\n\n%s" % (command, COMMANDS[command][2]))
+        print(USAGE % command + "\n\n" + COMMANDS[command][2])
         raise SystemExit(0)
     out = None
     if "--out" in rest:
@@ -85,7 +87,7 @@ def _parse(argv):
 
 
 def _usage_error(problem):
-    print("usage: python3 -m builder COMMAND [SPEC] [--out PATH]\nstrata: error: %s" % problem, file=sys.stderr)
+    print(USAGE % "COMMAND" + "\nstrata: error: " + problem, file=sys.stderr)
     raise SystemExit(2)
 
 
