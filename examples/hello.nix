@@ -4,13 +4,9 @@
 , system ? builtins.currentSystem
 }:
 let
-  inherit (import ./host-packages.nix { inherit system; }) package busybox;
+  inherit (import ./host-packages.nix { inherit system; }) busybox shellScript;
 
-  app = package "hello-app" ''
-    mkdir -p $out/bin
-    printf '#!${busybox}/bin/sh\necho "Hello from strata: $GREETING"\n' > $out/bin/app
-    chmod 555 $out/bin/app
-  '';
+  app = shellScript "hello-app" "app" ''echo "Hello from strata: $GREETING"'';
 in
 strata.buildImage {
   name = "Hello-World";

@@ -16,4 +16,12 @@ rec {
     cp /bin/busybox $out/bin/busybox
     for applet in sh echo cat ls id stat env wc; do ln -s busybox $out/bin/$applet; done
   '';
+
+  # A package holding one busybox shell script, bin/`command`: `lines` as printf reads them
+  # (\n between lines).
+  shellScript = name: command: lines: package name ''
+    mkdir -p $out/bin
+    printf '#!${busybox}/bin/sh\n${lines}\n' > $out/bin/${command}
+    chmod 555 $out/bin/${command}
+  '';
 }

@@ -2,7 +2,7 @@
 { system ? builtins.currentSystem }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
-  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox shellScript;
   # Shell that links busybox's applets from the store into the directory `dir`.
   linkApplets = dir: "for applet in sh echo cat ls env; do ln -s ${busybox}/bin/$applet ${dir}/$applet; done";
   # Files at / that call busybox from the store: busybox comes along in /nix/store.
@@ -11,22 +11,14 @@ let
     ${linkApplets "$out/bin"}
     echo "base" > $out/etc/motd
   '';
-  hello = package "hello" ''
-    mkdir -p $out/bin
-    printf '#!${busybox}/bin/sh\necho "hello on $A $B $C"\n' > $out/bin/hello
-    chmod 555 $out/bin/hello
-  '';
+  hello = shellScript "hello" "hello" ''echo "hello on $A $B $C"'';
   # A merged-/usr root: /bin is a link to usr/bin.
   usrMerged = package "usr-merged" ''
     mkdir -p $out/usr/bin
     ln -s usr/bin $out/bin
     ${linkApplets "$out/usr/bin"}
   '';
-  app = package "app" ''
-    mkdir -p $out/bin
-    printf '#!${busybox}/bin/sh\necho "app through the link"\n' > $out/bin/app
-    chmod 555 $out/bin/app
-  '';
+  app = shellScript "app" "app" ''echo "app through the link"'';
 in
 rec {
   base = strata.buildImage {

@@ -4,7 +4,7 @@
 { system ? builtins.currentSystem, appVersion ? "1" }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system; };
-  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox shellScript;
   # A library of `size` KiB of bytes that differ per name, referring to `refs`.
   library = name: size: refs: package name ''
     mkdir -p $out/lib
@@ -17,11 +17,7 @@ let
   libB = library "lib-b" 128 [ libBase ];
   toolA = library "tool-a" 64 [ libA ];
   toolB = library "tool-b" 32 [ libB ];
-  app = package "app" ''
-    mkdir -p $out/bin
-    printf '#!${busybox}/bin/sh\necho "app ${appVersion}"\ncat ${toolA}/lib/tool-a.deps ${toolB}/lib/tool-b.deps\n' > $out/bin/app
-    chmod 555 $out/bin/app
-  '';
+  app = shellScript "app" "app" ''echo "app ${appVersion}"\ncat ${toolA}/lib/tool-a.deps ${toolB}/lib/tool-b.deps'';
 
   common = {
     name = "Strata-Layered";
