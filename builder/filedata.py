@@ -4,6 +4,7 @@ A tar header states the size of the bytes after it, and is often written before 
 file that grew or shrank since it was listed is an error, never a short or long entry.
 """
 
+import hashlib
 import os
 
 from .errors import StrataError
@@ -54,6 +55,13 @@ def read_chunks(source, size, consume):
         raise _read_error(source, "cannot read: " + error.strerror)
     if remaining or grew:
         raise _read_error(source, "changed size while the layer was written")
+
+
+def content_digest(source, size):
+    """The sha256 (hex) of the bytes of the file `source`, which must have `size` bytes."""
+    content = hashlib.sha256()
+    read_chunks(source, size, content.update)
+    return content.hexdigest()
 
 
 def _read_error(source, problem):

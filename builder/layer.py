@@ -20,7 +20,7 @@ import collections
 import hashlib
 
 from . import storetar, tarwriter
-from .filedata import SMALL_FILE, read_chunks, read_whole
+from .filedata import SMALL_FILE, content_digest, read_chunks, read_whole
 from .streams import FileSink, HashingSink, compressing
 
 Layer = collections.namedtuple("Layer", "diff_id digest size media_type")
@@ -180,20 +180,14 @@ class _Contents:
         """The name of an earlier file with the bytes of `source`, else None (and this one
         is kept)."""
         earlier = self.large.setdefault((size, mode), [])
-        digest = _content_digest(source, size) if earlier else None
+        digest = content_digest(source, size) if earlier else None
         for item in earlier:
             if item[2] is None:
-                item[2] = _content_digest(item[1], size)
+                item[2] = content_digest(item[1], size)
             if item[2] == digest:
                 return item[0]
         earlier.append([name, source, digest])
         return None
-
-
-def _content_digest(source, size):
-    content = hashlib.sha256()
-    read_chunks(source, size, content.update)
-    return content.digest()
 
 
 class _SegmentedSink:

@@ -8,10 +8,9 @@ the base (``bin/app`` over ``bin -> usr/bin``) is written as the runtime would f
 and a ``bin/`` directory entry would hide the base's whole ``/bin``.
 """
 
-import hashlib
 import os
 
-from .filedata import CHUNK
+from .filedata import content_digest
 
 
 def over_base(entries, tree, owner_of, store_dir):
@@ -46,12 +45,4 @@ def _same(node, entry, owner):
     if entry.kind == "symlink":
         return node.kind == "symlink" and node.target == os.fsdecode(entry.target)
     return (node.kind == "file" and node.size == entry.size and node.mode == entry.mode
-            and node.digest == _content_digest(entry.source))
-
-
-def _content_digest(path):
-    content = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            content.update(chunk)
-    return content.hexdigest()
+            and node.digest == content_digest(entry.source, entry.size))
