@@ -65,4 +65,4 @@ def content_digest(source, size):
 
 
 def _read_error(source, problem):
-    return StrataError("%s: %s" % (source.decode("utf-8", "replace"), problem))
+    return StrataError("%s: %s" % (os.fsdecode(source), problem))

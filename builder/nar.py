@@ -16,9 +16,9 @@ import stat
 import struct
 
 from .errors import StrataError
+from .filedata import read_chunks
 
 NIX32_ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz"
-_CHUNK = 1 << 20
 
 
 def nar_hash(path):
@@ -98,9 +98,7 @@ def _serialise(path, sink):
             sink.string(b"")
         sink.string(b"contents")
         sink.write(struct.pack("<Q", info.st_size))
-        with open(path, "rb") as stream:
-            for chunk in iter(lambda: stream.read(_CHUNK), b""):
-                sink.write(chunk)
+        read_chunks(path, info.st_size, sink.write)
         sink.write(bytes(-info.st_size % 8))
     elif stat.S_ISLNK(info.st_mode):
         sink.string(b"symlink")
