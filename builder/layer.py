@@ -16,6 +16,7 @@ listed depth first) are hashed apart, so that a layer regenerated later from the
 can be checked path by path, and a path that changed can be named.
 """
 
+import bisect
 import collections
 import hashlib
 
@@ -106,9 +107,13 @@ def _write_frames(frames, batch, out, mtime, owner_of, contents):
     """The bytes of the store paths of `batch` from their frames (see storetar), with what
     the frames leave to the layer's writer: hard links, and the bytes of large files."""
     owner = None
-    for data, (marks, keys, places) in frames:
+    for data, (marks, keys, starts, contents_at, names) in frames:
         view = memoryview(data)
-        steps = marks if contents.all_new(keys, places) else _with_small_files(marks, keys, places)
+        base, repeated = contents.add_small(keys, names, batch)
+        steps = marks
+        if repeated:
+            steps = marks + [(starts[index], "small", index) for index in repeated]
+            steps.sort(key=lambda step: (step[0], step[1] == "small"))  # a mark before a file that starts there
         done = 0
         for start, kind, what in steps:
             out.write(view[done:start])
@@ -120,61 +125,80 @@ def _write_frames(frames, batch, out, mtime, owner_of, contents):
             if kind == "large":
                 name, source, size, mode = what
                 earlier = contents.large_link(name, source, size, mode)
+                if earlier is None:
+                    _write_file(name, source, size, mode, out, mtime, owner)
+                    continue
             else:
-                (size, mode, _), (_, content, end, name, source) = what
-                earlier = contents.small_link(what, view[content:content + size])
+                size, mode = storetar.small_key(keys[what])
+                at = contents_at[what]
+                earlier = contents.small_link(base + what, keys[what], view[at:at + size])
                 if earlier is None:
                     continue
-                done = end
-            if earlier is not None:
-                out.write(tarwriter.header(name, "hardlink", mode, mtime, owner, linkname=earlier))
-            else:
-                _write_file(name, source, size, mode, out, mtime, owner)
+                name = contents.file(base + what)[0]
+                done = at + size + (-size % tarwriter.BLOCK)
+            out.write(tarwriter.header(name, "hardlink", mode, mtime, owner, linkname=earlier))
         out.write(view[done:])
-
-
-def _with_small_files(marks, keys, places):
-    """The marks of a frame and its small files, ("small", (key, place)), in the order of
-    the data; a mark goes before a file that starts where it is."""
-    steps = marks + [(place[0], "small", (key, place)) for key, place in zip(keys, places)]
-    steps.sort(key=lambda step: (step[0], step[1] == "small"))
-    return steps
 
 
 class _Contents:
     """The store files of a layer so far, by content: a file whose bytes and mode match an
-    earlier one's is written as a hard link to it. Small files come with a CRC from the
-    frames: a frame whose files' keys (size, mode, CRC) are all new is taken in one step,
-    and a file whose key was met is compared byte for byte with the earlier files of that
-    key. A large file is hashed only once another file of its size and mode comes along,
-    so a file that shares its size with none is read once, for writing."""
+    earlier one's is written as a hard link to it.
+
+    Small files are numbered in the order they come and known by the keys the frames give
+    (size, mode and CRC-32): a file whose key is new is taken without a look, and only a
+    file whose key was met is compared byte for byte with the earlier files of that key,
+    which are read again. Their names stay as the frames joined them until one is needed.
+    A large file is hashed only once another file of its size and mode comes along, so a
+    file that shares its size with none is read once, for writing."""
 
     def __init__(self):
-        self.small = {}
+        self.first = {}
         self.more = {}
+        self.count = 0
+        self.frames = []
+        self.bases = []
         self.large = {}
 
-    def all_new(self, keys, places):
-        """Keep the small files of a frame and say True if none of their keys was met
-        before or comes twice; else keep none of them and say False."""
-        fresh = dict(zip(keys, places))
-        if len(fresh) < len(keys) or not self.small.keys().isdisjoint(fresh):
-            return False
-        self.small.update(fresh)
-        return True
+    def add_small(self, keys, names, batch):
+        """Number the small files of a frame (keys and NUL-joined names as storetar gives
+        them, `batch` the store path entries they are in); (the number of the first, the
+        indexes in the frame of those whose key was met before)."""
+        base = self.count
+        if not keys:
+            return base, ()
+        self.count += len(keys)
+        self.frames.append([base, names, batch])
+        self.bases.append(base)
+        numbered = dict(zip(reversed(keys), range(base + len(keys) - 1, base - 1, -1)))
+        for key in numbered.keys() & self.first.keys():
+            del numbered[key]
+        self.first.update(numbered)
+        if len(numbered) == len(keys):
+            return base, ()
+        first = self.first
+        return base, [index for index, key in enumerate(keys) if first[key] != base + index]
 
-    def small_link(self, file, data):
-        """The name of an earlier file holding `data`, else None (and this one is kept);
-        `file` is (key, place) as the frames give them."""
-        key, place = file
-        first = self.small.setdefault(key, place)
-        if first is place:
-            return None
-        for earlier in [first] + self.more.get(key, []):
-            if read_whole(earlier[4], key[0]) == data:
-                return earlier[3]
-        self.more.setdefault(key, []).append(place)
+    def small_link(self, number, key, data):
+        """The name of an earlier file holding `data`, else None (and small file `number`,
+        of key `key`, is kept among those its key's later files are compared with)."""
+        for earlier in [self.first[key]] + self.more.get(key, []):
+            name, source = self.file(earlier)
+            if read_whole(source, len(data)) == data:
+                return name
+        self.more.setdefault(key, []).append(number)
         return None
+
+    def file(self, number):
+        """(name in the tar, source) of small file `number`."""
+        frame = self.frames[bisect.bisect_right(self.bases, number) - 1]
+        base, names, batch = frame
+        if isinstance(names, bytes):
+            names = frame[1] = names.split(b"\0")
+        name = names[number - base]
+        for entry in batch:
+            if name.startswith(entry.name + b"/") or name == entry.name:
+                return name, entry.source + name[len(entry.name):]
+        raise AssertionError("%r is in none of the frame's store paths" % name)
 
     def large_link(self, name, source, size, mode):
         """The name of an earlier file with the bytes of `source`, else None (and this one
@@ -188,8 +212,6 @@ class _Contents:
                 return item[0]
         earlier.append([name, source, digest])
         return None
-
-
 class _SegmentedSink:
     """Forwards to `sink` in pieces of about a megabyte (headers and small files gathered,
     so the hashes and the file see few large writes); while `segments` or `check` is given,

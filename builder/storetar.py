@@ -6,14 +6,17 @@ written after its header. What only the layer as a whole can decide is left to i
 (layer.write_tar): which files are hard links to identical earlier ones, and the bytes of
 large files, which the writer reads itself, so that they never pass between processes.
 
-A job is a batch of store paths; it yields frames ``(data, (marks, keys, places))`` of
-about FRAME bytes, where the lists say, in the order of the data, what is left to the writer:
+A job is a batch of store paths; it yields frames ``(data, (marks, keys, starts, contents,
+names))`` of about FRAME bytes, where the rest says, in the order of the data, what is left
+to the writer, in forms that cost little to pass between processes (no object per file):
 
-    marks    (start, "path", index) where store path `index` of the batch starts, and
-             (start, "large", (name, source, size, mode)) where a large file goes;
-    keys     (size, mode, CRC-32) of each small non-empty file, and, in the same order,
-    places   (start, content, end, name, source): its entry is data[start:end], its bytes
-             from data[content:].
+    marks     (start, "path", index) where store path `index` of the batch starts, and
+              (start, "large", (name, source, size, mode)) where a large file goes;
+    keys      of each small non-empty file, size << 44 | mode << 32 | CRC-32 of its bytes
+              (see small_key), and, in the same order,
+    starts    where its entry starts in the data,
+    contents  where its bytes start (its entry ends where they end, padded to a block), and
+    names     its name in the tar, all of them joined with NUL bytes.
 """
 
 import itertools
@@ -49,10 +52,11 @@ def frames(batch):
     """The frames of one batch: (mtime, [(name, source, owner)]) of store paths, `name` the
     store path's name in the tar and `source` where it is, both bytes."""
     mtime, paths = batch
-    header, padding, crc32, BLOCK = tarwriter.header, tarwriter.padding, zlib.crc32, tarwriter.BLOCK
-    parts, marks, keys, places, size = [], [], [], [], 0
+    padding, crc32, BLOCK = tarwriter.padding, zlib.crc32, tarwriter.BLOCK
+    parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
     for index, (name, source, owner) in enumerate(paths):
         marks.append((size, "path", index))
+        headers = tarwriter.Headers(mtime, owner)
         pending = [(name, source, _kind(fstree.lstat(source).st_mode))]
         while pending:
             name, source, kind = pending.pop()
@@ -62,29 +66,36 @@ def frames(batch):
                 if data is None:
                     marks.append((size, "large", (name, source, file_size, mode)))
                     continue
-                head = header(name, "file", mode, mtime, owner, size=file_size)
+                head = headers.file(name, mode, file_size)
                 end = size + len(head) + file_size + (-file_size % BLOCK)
                 if file_size:
-                    keys.append((file_size, mode, crc32(data)))
-                    places.append((size, size + len(head), end, name, source))
+                    keys.append(file_size << 44 | mode << 32 | crc32(data))
+                    starts.append(size)
+                    contents.append(size + len(head))
+                    names.append(name)
                 parts += (head, data, padding(file_size))
                 size = end
             else:
                 if kind == "dir":
-                    piece = header(name, "dir", fstree.lstat(source).st_mode & 0o7777, mtime, owner)
+                    piece = headers.dir(name, fstree.lstat(source).st_mode & 0o7777)
                     pending.extend((name + b"/" + child, entry.path, _entry_kind(entry))
                                    for child, entry in reversed(fstree.scan(source)))
                 elif kind == "symlink":
-                    piece = header(name, "symlink", 0o777, mtime, owner, linkname=os.readlink(source))
+                    piece = tarwriter.header(name, "symlink", 0o777, mtime, owner, linkname=os.readlink(source))
                 else:
                     raise fstree.unsupported(source, fstree.lstat(source).st_mode)
                 parts.append(piece)
                 size += len(piece)
             if size >= FRAME:
-                yield b"".join(parts), (marks, keys, places)
-                parts, marks, keys, places, size = [], [], [], [], 0
+                yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+                parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
     if parts or marks:
-        yield b"".join(parts), (marks, keys, places)
+        yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+
+
+def small_key(key):
+    """(size, mode) of a small file's key."""
+    return key >> 44, key >> 32 & 0o7777
 
 
 def _kind(mode):

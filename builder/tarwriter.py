@@ -14,6 +14,7 @@ so the tar is exactly the sum of its entries.
 import collections
 import functools
 import struct
+from zlib import adler32
 
 BLOCK = 512
 END_OF_ARCHIVE = bytes(2 * BLOCK)
@@ -42,6 +43,33 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
     if short_name is not None and size <= _MAX_OCTAL[12] and fixed.fits and _fits(linkname, 100):
         return _block(fixed, short_name, size, linkname, prefix)
     return _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size, linkname)
+
+
+class Headers:
+    """Headers of entries that share an mtime and an owner, as a store path's do, for a
+    writer of many: the fields those decide are looked up by mode alone, and an entry whose
+    name ustar holds as it is goes straight to its block. The bytes are header()'s."""
+
+    def __init__(self, mtime, owner):
+        self.mtime = mtime
+        self.owner = owner
+        self.fixed = {kind: {} for kind in ("file", "dir")}
+
+    def file(self, name, mode, size):
+        fixed = self.fixed["file"].get(mode) or self._fixed("file", mode)
+        if len(name) <= 100 and name.isascii() and fixed.fits and size <= _MAX_OCTAL[12]:
+            return _block(fixed, name, size, b"", b"")
+        return header(name, "file", mode, self.mtime, self.owner, size=size)
+
+    def dir(self, name, mode):
+        fixed = self.fixed["dir"].get(mode) or self._fixed("dir", mode)
+        if len(name) < 100 and name.isascii() and fixed.fits:
+            return _block(fixed, name + b"/", 0, b"", b"")
+        return header(name, "dir", mode, self.mtime, self.owner)
+
+    def _fixed(self, kind, mode):
+        fixed = self.fixed[kind][mode] = _fixed_fields(TYPEFLAGS[kind], mode, self.mtime, self.owner)
+        return fixed
 
 
 def _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size, linkname):
@@ -96,8 +124,10 @@ def _block(fixed, name, size, linkname, prefix):
     size_field = b"%011o\x00" % size
     if not (linkname or prefix):
         return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime,
-                         b"%06o\x00 " % (fixed.checksum + sum(name) + sum(size_field)), fixed.plain_tail))
-    checksum = fixed.checksum + sum(name) + sum(size_field) + sum(linkname) + sum(prefix)
+                         b"%06o\x00 " % (fixed.checksum + _byte_sum(name) + _byte_sum(size_field)),
+                         fixed.plain_tail))
+    checksum = (fixed.checksum + _byte_sum(name) + _byte_sum(size_field) + _byte_sum(linkname)
+                + _byte_sum(prefix))
     return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime, b"%06o\x00 " % checksum,
                      fixed.typeflag, linkname.ljust(100, b"\x00"), fixed.after, prefix.ljust(155, b"\x00"),
                      bytes(12)))
@@ -152,6 +182,12 @@ def _pax_record(key, value):
     while len(str(length)) + len(body) != length:
         length += 1
     return str(length).encode("ascii") + body
+
+
+def _byte_sum(field):
+    """The sum of the bytes of a header field (at most 255 of them): Adler-32's low half is
+    one more than that sum for as long as it stays below 65521, and zlib computes it in C."""
+    return (adler32(field) & 0xFFFF) - 1
 
 
 def _fits(value, width):

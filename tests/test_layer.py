@@ -164,6 +164,21 @@ def test_the_bytes_do_not_depend_on_the_number_of_worker_processes(tmp_path, mon
     assert links["nix/store/24-path/lib/other.so"] == "nix/store/00-path/lib/other.so"
 
 
+@pytest.mark.parametrize("cores", ["1", "2"])
+def test_links_to_files_of_earlier_frames_and_jobs_are_found(tmp_path, monkeypatch, cores):
+    """Frames of a block or two each: every earlier file a link goes to is in another frame,
+    most in another job, and the writer must still name it."""
+    paths = many_paths(tmp_path)
+    expected = layer_of(paths)
+    monkeypatch.setenv("NIX_BUILD_CORES", cores)
+    monkeypatch.setattr(storetar, "FRAME", 600)
+    workers.close_shared_pool()
+    try:
+        assert layer_of(paths) == expected
+    finally:
+        workers.close_shared_pool()
+
+
 def forged(prefix, crc):
     """`prefix` and four bytes more whose CRC-32 is `crc` (CRC-32 is linear: the four bytes
     that take the register after `prefix` to any value can be solved for)."""
