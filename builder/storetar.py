@@ -52,7 +52,7 @@ def frames(batch):
     """The frames of one batch: (mtime, [(name, source, owner)]) of store paths, `name` the
     store path's name in the tar and `source` where it is, both bytes."""
     mtime, paths = batch
-    padding, crc32, BLOCK = tarwriter.padding, zlib.crc32, tarwriter.BLOCK
+    paddings, crc32, BLOCK = tarwriter.PADDINGS, zlib.crc32, tarwriter.BLOCK
     parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
     for index, (name, source, owner) in enumerate(paths):
         marks.append((size, "path", index))
@@ -73,7 +73,7 @@ def frames(batch):
                     starts.append(size)
                     contents.append(size + len(head))
                     names.append(name)
-                parts += (head, data, padding(file_size))
+                parts += (head, data, paddings[-file_size % BLOCK])
                 size = end
             else:
                 if kind == "dir":

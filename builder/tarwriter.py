@@ -153,7 +153,11 @@ def big_header(name, mode, mtime, owner, size):
 
 def padding(size):
     """The zero bytes that fill an entry's data up to a whole block."""
-    return bytes(-size % BLOCK)
+    return PADDINGS[-size % BLOCK]
+
+
+PADDINGS = tuple(bytes(count) for count in range(BLOCK))
+"""padding() by the count of bytes, for writers of many entries."""
 
 
 _USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x")
