@@ -28,44 +28,60 @@ from . import fstree, tarwriter, workers
 from .filedata import read_if_small
 
 FRAME = 1 << 20
+STRIPE = 128
+"""Entries in a run of a stripe (see frames): with small files, half a megabyte or so, so
+that a worker's next run fits whole in its pipe while another's is read (measured on one
+store path of 61,000 entries: 512 entries a run took 1.1-1.3 s, 128 took 0.85 s)."""
+SHARED = 1024
+"""Entries a lone batch has at least for worker processes to be started to write it: with
+fewer, starting them costs more than they save (10 ms, against 0.1 ms for listing so many)."""
 BATCH = 8
 """How many store paths a job takes at most: several, so that sending a job costs little
 beside its work when paths are small."""
 
 
 def frames_of_layers(layers):
-    """For each layer's list of jobs (mtime, [(name, source, owner)]), in order, an iterator
-    that gives for each job an iterator over its frames. The layers must be read in order:
-    the jobs of all of them go to the command's worker processes as one stream, so that the
-    workers run ahead into the next layers while the writer finishes one. Workers are
-    forked here, before the caller starts threads, when there is more than one job in all;
-    one job gains nothing from being sent away."""
-    count = sum(len(jobs) for jobs in layers)
-    pool = workers.shared_pool(frames) if count > 1 else None
+    """For each layer's list of batches (mtime, [(name, source, owner)]), in order, an
+    iterator that gives for each batch an iterator over its frames. The layers must be read
+    in order: the batches of all of them go to the command's worker processes as one stream
+    of jobs, so that the workers run ahead into the next layers while the writer finishes
+    one. Workers are forked here, before the caller starts threads. Where there are fewer
+    batches than workers (a layer of one large store path, say), every worker takes a
+    stripe of each batch (see frames), so that none waits for another; a lone batch of
+    fewer than SHARED entries is written by the command itself, which costs less than
+    starting workers."""
+    count = sum(len(batches) for batches in layers)
+    alone = count == 1 and _entries_fewer_than(next(batch for batches in layers for batch in batches), SHARED)
+    pool = workers.shared_pool(frames) if count and not alone else None
     if pool is None:
-        return [(frames(job) for job in jobs) for jobs in layers]
-    results = pool.run(job for jobs in layers for job in jobs)
-    return [itertools.islice(results, len(jobs)) for jobs in layers]
+        return [(frames(batch) for batch in batches) for batches in layers]
+    results = pool.run((batch for batches in layers for batch in batches), striped=count < pool.size)
+    return [itertools.islice(results, len(batches)) for batches in layers]
 
 
-def frames(batch):
+def frames(batch, stripe=0, stripes=1):
     """The frames of one batch: (mtime, [(name, source, owner)]) of store paths, `name` the
-    store path's name in the tar and `source` where it is, both bytes."""
+    store path's name in the tar and `source` where it is, both bytes. With several
+    `stripes`, the batch's entries are cut into runs of STRIPE, dealt to the stripes in
+    turn, and only those of stripe `stripe` are written: every stripe lists the whole batch
+    (directories only: no file is opened), and after each of its runs gives workers.TURN."""
     mtime, paths = batch
     paddings, crc32, BLOCK = tarwriter.PADDINGS, zlib.crc32, tarwriter.BLOCK
     parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
-    for index, (name, source, owner) in enumerate(paths):
-        marks.append((size, "path", index))
-        headers = tarwriter.Headers(mtime, owner)
-        pending = [(name, source, _kind(fstree.lstat(source).st_mode))]
-        while pending:
-            name, source, kind = pending.pop()
-            if kind == "file":
-                mode, file_size, data = read_if_small(source)
-                mode &= 0o7777
-                if data is None:
-                    marks.append((size, "large", (name, source, file_size, mode)))
-                    continue
+    current, run_open = None, False
+    for number, (index, name, source, kind) in enumerate(_walk(paths)):
+        if stripes > 1 and number // STRIPE % stripes != stripe:
+            continue
+        if index != current:
+            current = index
+            marks.append((size, "path", index))
+            headers = tarwriter.Headers(mtime, paths[index][2])
+        if kind == "file":
+            mode, file_size, data = read_if_small(source)
+            mode &= 0o7777
+            if data is None:
+                marks.append((size, "large", (name, source, file_size, mode)))
+            else:
                 head = headers.file(name, mode, file_size)
                 end = size + len(head) + file_size + (-file_size % BLOCK)
                 if file_size:
@@ -75,22 +91,43 @@ def frames(batch):
                     names.append(name)
                 parts += (head, data, paddings[-file_size % BLOCK])
                 size = end
+        else:
+            if kind == "dir":
+                piece = headers.dir(name, fstree.lstat(source).st_mode & 0o7777)
+            elif kind == "symlink":
+                piece = tarwriter.header(name, "symlink", 0o777, mtime, headers.owner, linkname=os.readlink(source))
             else:
-                if kind == "dir":
-                    piece = headers.dir(name, fstree.lstat(source).st_mode & 0o7777)
-                    pending.extend((name + b"/" + child, entry.path, _entry_kind(entry))
-                                   for child, entry in reversed(fstree.scan(source)))
-                elif kind == "symlink":
-                    piece = tarwriter.header(name, "symlink", 0o777, mtime, owner, linkname=os.readlink(source))
-                else:
-                    raise fstree.unsupported(source, fstree.lstat(source).st_mode)
-                parts.append(piece)
-                size += len(piece)
-            if size >= FRAME:
-                yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
-                parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
+                raise fstree.unsupported(source, fstree.lstat(source).st_mode)
+            parts.append(piece)
+            size += len(piece)
+        run_open = stripes > 1 and number % STRIPE != STRIPE - 1
+        if size >= FRAME or stripes > 1 and not run_open:
+            yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+            parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
+            if stripes > 1 and not run_open:
+                yield workers.TURN
     if parts or marks:
         yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+    if run_open:
+        yield workers.TURN
+
+
+def _entries_fewer_than(batch, count):
+    """Whether `batch` has fewer than `count` entries (listing it no further)."""
+    return next(itertools.islice(_walk(batch[1]), count - 1, None), None) is None
+
+
+def _walk(paths):
+    """(index, name, source, kind) of every entry of the store paths `paths` (as frames takes
+    them), in tar order: each path depth first, a directory's children in byte order."""
+    for index, (name, source, _) in enumerate(paths):
+        pending = [(name, source, _kind(fstree.lstat(source).st_mode))]
+        while pending:
+            name, source, kind = entry = pending.pop()
+            yield (index,) + entry
+            if kind == "dir":
+                pending.extend((name + b"/" + child, listed.path, _entry_kind(listed))
+                               for child, listed in reversed(fstree.scan(source)))
 
 
 def small_key(key):

@@ -10,6 +10,11 @@ pipe: results arrive in job order without being sorted, and a worker runs ahead 
 reader only as far as its pipe and the few jobs sent ahead allow, so memory stays bounded
 whatever the jobs produce. A job yields results (bytes, meta): the bytes go through the pipe
 as they are, read straight into a buffer at the other end, and `meta` is pickled.
+
+Where there are fewer jobs than workers, a run can be striped: every worker takes every job
+with a stripe of it, `function(job, stripe, stripes)`, and gives TURN after each of its
+runs; the reader takes the runs from the workers in turn. A worker then runs ahead by a
+run while another's is read, and one large job keeps every worker busy.
 """
 
 import collections
@@ -33,14 +38,17 @@ PIPE_SIZE = 1 << 20
 """How many bytes of results a worker may have written ahead (Linux's default maximum for
 an unprivileged pipe)."""
 
+TURN = "turn"
+"""What a job that has a stripe of its own gives at the end of each of its runs."""
+
 _LENGTHS = struct.Struct("<QQ")
 _pool = None
 _allowed = True
 
 
 def shared_pool(function):
-    """The command's pool running `function(job)` (a generator of results; the command
-    has one such function), forked at the first call; None where one process is all there
+    """The command's pool running `function(job, stripe, stripes)` (a generator of results;
+    the command has one such function), forked at the first call; None where one process is all there
     is to use, or in a process that is itself one of several writing layers side by side
     (see forbid)."""
     global _pool
@@ -79,9 +87,14 @@ class OrderedPool:
             self.close()
             raise
 
-    def run(self, jobs):
+    @property
+    def size(self):
+        return len(self.workers)
+
+    def run(self, jobs, striped=False):
         """For each of `jobs` in order, an iterator over its results; each must be read to
-        its end before the next is taken."""
+        its end before the next is taken. `striped`: every worker takes every job, with its
+        own stripe of it (see _striped_results)."""
         jobs = iter(jobs)
         waiting = collections.deque()
         turn = 0
@@ -91,23 +104,51 @@ class OrderedPool:
             job = next(jobs, _NO_JOB)
             if job is _NO_JOB:
                 return False
+            if striped:
+                for stripe, worker in enumerate(self.workers):
+                    worker.send((job, stripe, len(self.workers)))
+                waiting.append(self.workers)
+                return True
             worker = self.workers[turn % len(self.workers)]
             turn += 1
-            worker.send(job)
+            worker.send((job, 0, 1))
             waiting.append(worker)
             return True
 
         results = None
         try:
-            while len(waiting) < AHEAD * len(self.workers) and send():
+            while len(waiting) < AHEAD * (1 if striped else len(self.workers)) and send():
                 pass
             while waiting:
-                results = waiting.popleft().results()
+                taker = waiting.popleft()
+                results = self._striped_results(taker) if striped else taker.results()
                 yield results
                 send()
         except BaseException:
             if waiting or (results is not None and results.gi_frame is not None):
                 self.close()  # results nobody will read are on their way
+            raise
+
+    def _striped_results(self, workers):
+        """The results of a job that every one of `workers` has a stripe of: each gives
+        TURN after each run of its stripe, and the runs are taken from the workers in turn,
+        until the worker whose turn it is has none left; the others then have none either.
+        Where the job fails, the other workers are still writing: the pool is stopped."""
+        turn = 0
+        try:
+            while True:
+                kind, value, data = workers[turn].message()
+                if kind == "result":
+                    yield data, value
+                elif kind == "turn":
+                    turn = (turn + 1) % len(workers)
+                else:
+                    break
+            for worker in workers[turn + 1:] + workers[:turn]:
+                if worker.message()[0] != "end":
+                    raise RuntimeError("worker process %d went on after its job's end" % worker.pid)
+        except BaseException:
+            self.close()
             raise
 
     def close(self):
@@ -149,19 +190,25 @@ class _Worker:
         self.jobs.flush()
 
     def results(self):
+        """The results of a job given to this worker alone."""
         while True:
-            try:
-                (kind, value), data = _read(self.results_stream)
-            except EOFError:
-                raise RuntimeError("worker process %d ended before its job did" % self.pid)
-            if kind == "result":
-                yield data, value
-                continue
+            kind, value, data = self.message()
             if kind == "end":
                 return
-            if kind == "error":
-                raise StrataError(value)
+            yield data, value
+
+    def message(self):
+        """(kind, value, data) of the next message: "result" (value the meta), "turn" or
+        "end"; a job's error is raised here."""
+        try:
+            (kind, value), data = _read(self.results_stream)
+        except EOFError:
+            raise RuntimeError("worker process %d ended before its job did" % self.pid)
+        if kind == "error":
+            raise StrataError(value)
+        if kind == "crash":
             raise RuntimeError("a worker process failed:\n" + value)
+        return kind, value, data
 
     def stop(self):
         for stream in (self.jobs, self.results_stream):
@@ -181,10 +228,13 @@ def _serve(function, jobs, results):
     status = 0
     try:
         while True:
-            job, _ = _read(jobs)
+            (job, stripe, stripes), _ = _read(jobs)
             try:
-                for data, meta in function(job):
-                    _write(results, ("result", meta), data)
+                for result in function(job, stripe, stripes):
+                    if result is TURN:
+                        _write(results, ("turn", None))
+                    else:
+                        _write(results, ("result", result[1]), result[0])
                 message = ("end", None)
             except StrataError as error:
                 message = ("error", str(error))

@@ -179,6 +179,32 @@ def test_links_to_files_of_earlier_frames_and_jobs_are_found(tmp_path, monkeypat
         workers.close_shared_pool()
 
 
+@pytest.mark.parametrize("cores", ["2", "3"])
+def test_a_batch_written_in_stripes_is_the_batch_written_whole(tmp_path, monkeypatch, cores):
+    """Fewer batches than workers: every worker writes runs of a few entries of each batch,
+    links and large files among them, and the layer is the same bytes."""
+    paths = many_paths(tmp_path)[:storetar.BATCH]
+    monkeypatch.setenv("NIX_BUILD_CORES", "1")
+    workers.close_shared_pool()
+    expected = layer_of(paths), layer_of(paths[:1])
+    monkeypatch.setenv("NIX_BUILD_CORES", cores)
+    monkeypatch.setattr(storetar, "STRIPE", 3)
+    monkeypatch.setattr(storetar, "SHARED", 2)
+    workers.close_shared_pool()
+    try:
+        assert (layer_of(paths), layer_of(paths[:1])) == expected
+        assert workers._pool.size == int(cores)
+    finally:
+        workers.close_shared_pool()
+
+
+def test_a_lone_small_batch_is_written_without_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("NIX_BUILD_CORES", "2")
+    workers.close_shared_pool()
+    layer_of(many_paths(tmp_path)[:storetar.BATCH])
+    assert workers._pool is None
+
+
 def forged(prefix, crc):
     """`prefix` and four bytes more whose CRC-32 is `crc` (CRC-32 is linear: the four bytes
     that take the register after `prefix` to any value can be solved for)."""
@@ -225,6 +251,9 @@ def test_a_special_file_in_a_store_path_is_one_clear_error(tmp_path, monkeypatch
     try:
         with pytest.raises(StrataError, match="15-x/pipe: is a fifo; an image holds only regular files"):
             layer_of(paths)
+        monkeypatch.setattr(storetar, "SHARED", 2)
+        with pytest.raises(StrataError, match="15-x/pipe: is a fifo"):
+            layer_of(paths[-1:])  # one batch: in stripes where there are workers
         with pytest.raises(StrataError, match="abc-missing: cannot read: No such file"):
             layer_of(paths[:-1] + [str(tmp_path / "abc-missing")])
     finally:

@@ -6,19 +6,45 @@ from builder import workers
 from builder.errors import StrataError
 
 
-def numbers(job):
+def numbers(job, stripe=0, stripes=1):
     """Job (first, count, size): `count` results of `size` bytes each, numbered from `first`."""
     first, count, size = job
     for number in range(first, first + count):
         yield bytes([number % 256]) * size, number
 
 
-def failing(job):
+def runs(job, stripe, stripes):
+    """Job (count, run): the numbers below `count` in runs of `run`, dealt to the stripes
+    in turn, as storetar.frames deals a batch's entries."""
+    count, run = job
+    for first in range(stripe * run, count, stripes * run):
+        for number in range(first, min(first + run, count)):
+            yield bytes([number % 256]) * (number % 7), number
+        if stripes > 1:
+            yield workers.TURN
+
+
+def test_a_striped_job_s_results_come_run_by_run_from_every_worker_in_order():
+    pool = workers.OrderedPool(runs, 3)
+    try:
+        jobs = [(count, run) for count in (1, 2, 5, 6, 7, 40) for run in (1, 2, 3)]
+        got = [[number for _, number in results] for results in pool.run(jobs, striped=True)]
+        assert got == [list(range(count)) for count, _ in jobs]
+        assert [[n for _, n in results] for results in pool.run([(4, 4)])] == [[0, 1, 2, 3]]  # one worker's job
+    finally:
+        pool.close()
+
+
+def failing(job, stripe=0, stripes=1):
+    """One result, from the first stripe, for a job that does not fail."""
     if job == "bad input":
         raise StrataError("job: bad input")
     if job == "bug":
         raise ZeroDivisionError("a bug")
-    yield job.encode(), None
+    if stripe == 0:
+        yield job.encode(), None
+        if stripes > 1:
+            yield workers.TURN
 
 
 def test_results_come_in_job_order_whatever_the_worker_and_size():
@@ -42,6 +68,14 @@ def test_a_job_s_error_reaches_the_reader_with_its_message():
                 list(results)
     finally:
         pool.close()
+    assert pool.workers == []
+
+
+def test_a_striped_job_s_error_stops_the_pool_whose_other_workers_were_still_writing():
+    pool = workers.OrderedPool(failing, 2)
+    with pytest.raises(StrataError, match="job: bad input"):
+        for results in pool.run(["fine", "bad input", "fine"], striped=True):
+            list(results)
     assert pool.workers == []
 
 
