@@ -8,9 +8,10 @@ and strata writing every layer of the closure (planned within maxLayers), uncomp
 gzipped: in one process into one archive (importFromDerivation = false), with its peak
 memory, and a process a layer, two at a time, into an OCI layout (the default mode, as Nix
 runs the layer derivations); the files per second of both on the small files alone (in 99
-layers, and each store path a layer of its own); and what a rebuild after one leaf package
-changes costs. Everything runs --rounds times, one run
-after the other, and each keeps its least time: a shared machine's noise only ever adds.
+layers, each store path a layer of its own, and all of them copied into one store path,
+one layer); and what a rebuild after one leaf package changes costs. Everything runs
+--rounds times, one run after the other, and each keeps its least time: a shared machine's
+noise only ever adds.
 Usage: python3 bench/run.py [--root DIR] [--scale 1.0] [--max-layers 100] [--rounds 3]
 """
 
@@ -98,6 +99,15 @@ def main():
     small_files = sum(len(names) for path in small for _, _, names in os.walk(path))
     small_names = " ".join(os.path.relpath(path, root) for path in small)
 
+    # The same small files in one store path: a layer of one large package.
+    one_store = os.path.join(root, "one-path")
+    one_path = os.path.join(one_store, "00000000000000000000000000000000-small-files")
+    if not os.path.exists(one_path):
+        os.makedirs(one_path + ".tmp")
+        for path in small:
+            shutil.copytree(path, os.path.join(one_path + ".tmp", os.path.basename(path)), symlinks=True)
+        os.rename(one_path + ".tmp", one_path)
+
     tar = "cd %s && LC_ALL=C tar --sort=name --format=posix -cf - store" % root
     layers = arguments.max_layers
     runs = {
@@ -115,6 +125,9 @@ def main():
         "small files, tar": lambda: shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c" % (root, small_names)),
         "small files, strata": lambda: strata(root, small_items, small, "none", layers, out),
         "small files, strata, a layer a path": lambda: strata(root, small_items, small, "none", len(small) + 1, out),
+        "one path, tar": lambda: shell("cd %s && LC_ALL=C tar --sort=name -cf - %s | wc -c"
+                                       % (one_store, os.path.basename(one_path))),
+        "one path, strata": lambda: strata_one_layer(root, one_store, one_path),
     }
     floor(store)  # warm the page cache: every run below reads from memory alike
     results, cpus, extras = {}, {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
@@ -156,6 +169,10 @@ def main():
     print("  the same, each of the %d store paths a layer of its own: strata %.0f files/s (%.2fx)" % (
         len(small), small_files / each, tar_small / each))
 
+    one_tar, one = results["one path, tar"], results["one path, strata"]
+    print("the same files in one store path, one layer (build-layer): GNU tar %.0f files/s, strata %.0f files/s"
+          " (%.2fx)" % (small_files / one_tar, small_files / one, one_tar / one))
+
     rebuild(items)
 
 
@@ -184,6 +201,15 @@ def strata_per_layer(root, closure, paths, compressor, max_layers):
             "mtime": 1}, item[1]), zip(groups, outputs)))
     _builder("build-layered-image", work, {"imageName": "bench", "tag": "t", "layers": outputs, "format": "oci",
                                            "compressor": compressor, "mtime": 1}, os.path.join(work, "oci"))
+    return 0
+
+
+def strata_one_layer(root, store_dir, path):
+    """build-layer writing the layer of the one store path `path`."""
+    work = os.path.join(root, "per-layer")
+    os.mkdir(work)
+    _builder("build-layer", work, {"storePaths": [path], "layerName": "one", "compressor": "none", "mtime": 1,
+                                   "storeDir": store_dir}, os.path.join(work, "layer"))
     return 0
 
 

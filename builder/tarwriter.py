@@ -47,8 +47,8 @@ def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
 
 class Headers:
     """Headers of entries that share an mtime and an owner, as a store path's do, for a
-    writer of many: the fields those decide are looked up by mode alone, and an entry whose
-    name ustar holds as it is goes straight to its block. The bytes are header()'s."""
+    writer of many: the fields those decide are looked up by mode alone, and an entry that
+    ustar holds goes straight to its block. The bytes are header()'s."""
 
     def __init__(self, mtime, owner):
         self.mtime = mtime
@@ -57,14 +57,16 @@ class Headers:
 
     def file(self, name, mode, size):
         fixed = self.fixed["file"].get(mode) or self._fixed("file", mode)
-        if len(name) <= 100 and name.isascii() and fixed.fits and size <= _MAX_OCTAL[12]:
-            return _block(fixed, name, size, b"", b"")
+        prefix, short_name = _split(name)
+        if short_name is not None and fixed.fits and size <= _MAX_OCTAL[12]:
+            return _block(fixed, short_name, size, b"", prefix)
         return header(name, "file", mode, self.mtime, self.owner, size=size)
 
     def dir(self, name, mode):
         fixed = self.fixed["dir"].get(mode) or self._fixed("dir", mode)
-        if len(name) < 100 and name.isascii() and fixed.fits:
-            return _block(fixed, name + b"/", 0, b"", b"")
+        prefix, short_name = _split(name + b"/")
+        if short_name is not None and fixed.fits:
+            return _block(fixed, short_name, 0, b"", prefix)
         return header(name, "dir", mode, self.mtime, self.owner)
 
     def _fixed(self, kind, mode):
@@ -101,14 +103,16 @@ def _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size,
     return b"".join((pax, data, padding(len(data)), ustar))
 
 
-_Fixed = collections.namedtuple("_Fixed", "before mtime typeflag after plain_tail checksum fits")
+_Fixed = collections.namedtuple("_Fixed", "before mtime typeflag after unlinked checksum fits")
+_NO_PREFIX = bytes(155 + 12)
+"""The prefix field, empty, and the 12 bytes after it."""
 
 
 @functools.lru_cache(maxsize=256)
 def _fixed_fields(typeflag, mode, mtime, owner):
     """The fields of a header that the type, mode, time and owner decide, packed once: mode
-    to gid, mtime, the type flag, magic to the device numbers, all that follows the checksum
-    when there is no link target and no prefix, and the byte sum of the fields (checksum
+    to gid, mtime, the type flag, magic to the device numbers, all from the type flag to the
+    prefix field when there is no link target, and the byte sum of the fields (checksum
     spaces included); `fits` is false where ustar cannot hold them."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
     fits = owner.uid <= _MAX_OCTAL[8] and owner.gid <= _MAX_OCTAL[8] and _fits(uname, 32) and _fits(gname, 32)
@@ -116,21 +120,21 @@ def _fixed_fields(typeflag, mode, mtime, owner):
     mtime_field = b"%011o\x00" % mtime
     after = _TAIL.pack(b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE)
     checksum = sum(before) + sum(mtime_field) + sum(b" " * 8) + sum(typeflag) + sum(after)
-    plain_tail = typeflag + bytes(100) + after + bytes(155 + 12)
-    return _Fixed(before, mtime_field, typeflag, after, plain_tail, checksum, fits)
+    return _Fixed(before, mtime_field, typeflag, after, typeflag + bytes(100) + after, checksum, fits)
 
 
 def _block(fixed, name, size, linkname, prefix):
     size_field = b"%011o\x00" % size
-    if not (linkname or prefix):
-        return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime,
-                         b"%06o\x00 " % (fixed.checksum + _byte_sum(name) + _byte_sum(size_field)),
-                         fixed.plain_tail))
-    checksum = (fixed.checksum + _byte_sum(name) + _byte_sum(size_field) + _byte_sum(linkname)
-                + _byte_sum(prefix))
-    return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime, b"%06o\x00 " % checksum,
-                     fixed.typeflag, linkname.ljust(100, b"\x00"), fixed.after, prefix.ljust(155, b"\x00"),
-                     bytes(12)))
+    checksum = fixed.checksum + _byte_sum(name) + _byte_sum(size_field)
+    if linkname:
+        checksum += _byte_sum(linkname)
+        tail = (fixed.typeflag, linkname.ljust(100, b"\x00"), fixed.after, prefix.ljust(167, b"\x00"))
+    elif prefix:
+        checksum += _byte_sum(prefix)
+        tail = (fixed.unlinked, prefix.ljust(167, b"\x00"))
+    else:
+        tail = (fixed.unlinked, _NO_PREFIX)
+    return b"".join((name.ljust(100, b"\x00"), fixed.before, size_field, fixed.mtime, b"%06o\x00 " % checksum) + tail)
 
 
 def _split(name):
