@@ -14,7 +14,6 @@ owner of that entry in the layer.
 import contextlib
 import json
 import os
-import shutil
 import sys
 
 from . import fstree
@@ -25,8 +24,10 @@ from .errors import StrataError
 def scratch_directory():
     """A directory under the build's temporary directory, removed afterwards even where the
     commands left it read-only."""
-    import tempfile  # here and subprocess in _run, not above: most layers run no commands,
-    # and every layer derivation's start pays the imports at the top
+    # Imported here (as subprocess is in _run and shutil in _materialise), not above: most
+    # layers run no commands, and every layer derivation's start pays the imports at the top.
+    import shutil
+    import tempfile
     parent = os.environ.get("NIX_BUILD_TOP") or os.environ.get("TMPDIR") or None
     path = tempfile.mkdtemp(prefix="strata-root-", dir=parent)
     try:
@@ -128,6 +129,7 @@ def _run(what, command, spec, directory, capture=False):
 
 def _materialise(node, path):
     """Write the tree `node` at `path`; a directory gets its mode after its children."""
+    import shutil
     for name, child in node.children.items():
         target = os.path.join(path, name)
         if isinstance(child, fstree.Dir):

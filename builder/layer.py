@@ -48,7 +48,7 @@ class TarPlan:
         self.mtime = mtime
         self.owner_of = owners(entries, default_owner, store_owner)
         self.items = _batched(entries)
-        self.jobs = [(mtime, [(entry.name, entry.source, self.owner_of(entry)) for entry in item])
+        self.jobs = [(mtime, [(entry.name, entry.source, tuple(self.owner_of(entry))) for entry in item])
                      for item in self.items if isinstance(item, list)]
 
 

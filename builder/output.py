@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import shutil
 
 from .errors import StrataError
 
@@ -28,6 +27,7 @@ def output_directory(path):
     try:
         yield path
     except BaseException:
+        import shutil  # here, not above: only a failed command needs it, and every start pays the imports
         shutil.rmtree(path)
         raise
 

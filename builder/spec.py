@@ -69,10 +69,10 @@ A base image to read (BaseSpec; read-base-image):
 """
 
 import collections
-import datetime
 import json
 import os
 import sys
+import time
 
 from . import naming
 from .errors import StrataError
@@ -258,6 +258,7 @@ def container_config(config):
 
 def parse_time(text, field):
     """Seconds since the epoch of an RFC 3339 time such as ``1970-01-01T00:00:01Z``."""
+    import datetime  # here, not above: most specs give no time, and every start pays the imports
     try:
         when = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
@@ -271,11 +272,11 @@ def parse_time(text, field):
 
 
 def format_time(seconds):
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def _now():
-    return int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+    return int(time.time())
 
 
 def _out(fields, out):

@@ -6,7 +6,7 @@ written after its header. What only the layer as a whole can decide is left to i
 (layer.write_tar): which files are hard links to identical earlier ones, and the bytes of
 large files, which the writer reads itself, so that they never pass between processes.
 
-A job is a batch of store paths; it yields frames ``(data, (marks, keys, starts, contents,
+A job is a batch of store paths, or a stripe of one (see frames); it yields frames ``(data, (marks, keys, starts, contents,
 names))`` of about FRAME bytes, where the rest says, in the order of the data, what is left
 to the writer, in forms that cost little to pass between processes (no object per file):
 
@@ -34,7 +34,8 @@ that a worker's next run fits whole in its pipe while another's is read (measure
 store path of 61,000 entries: 512 entries a run took 1.1-1.3 s, 128 took 0.85 s)."""
 SHARED = 1024
 """Entries a lone batch has at least for worker processes to be started to write it: with
-fewer, starting them costs more than they save (10 ms, against 0.1 ms for listing so many)."""
+fewer, starting them (about 10 ms) costs more than they save. Listing so many entries to
+find out costs 2-3 ms."""
 BATCH = 8
 """How many store paths a job takes at most: several, so that sending a job costs little
 beside its work when paths are small."""
@@ -61,7 +62,8 @@ def frames_of_layers(layers):
 
 def frames(batch, stripe=0, stripes=1):
     """The frames of one batch: (mtime, [(name, source, owner)]) of store paths, `name` the
-    store path's name in the tar and `source` where it is, both bytes. With several
+    store path's name in the tar and `source` where it is, both bytes, `owner` the fields of
+    a tarwriter.Owner as a plain tuple (see workers: jobs hold built-in types). With several
     `stripes`, the batch's entries are cut into runs of STRIPE, dealt to the stripes in
     turn, and only those of stripe `stripe` are written: every stripe lists the whole batch
     (directories only: no file is opened), and after each of its runs gives workers.TURN."""
@@ -75,7 +77,7 @@ def frames(batch, stripe=0, stripes=1):
         if index != current:
             current = index
             marks.append((size, "path", index))
-            headers = tarwriter.Headers(mtime, paths[index][2])
+            headers = tarwriter.Headers(mtime, tarwriter.Owner(*paths[index][2]))
         if kind == "file":
             mode, file_size, data = read_if_small(source)
             mode &= 0o7777
