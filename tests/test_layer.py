@@ -29,12 +29,19 @@ def store_path(base, name, files, link_identical=False):
     return str(path)
 
 
-def layer_of(paths, compressor="none"):
+def layer_of(paths, compressor="none", segments=None):
     root = fstree.Dir(0o755)
     fstree.add_store_paths(root, "/nix/store", paths)
     out = io.BytesIO()
-    result = layer.write_layer(layer.TarPlan(fstree.entries(root), 1, OWNER), out, compressor)
+    result = layer.write_layer(layer.TarPlan(fstree.entries(root), 1, OWNER), out, compressor, segments)
     return result, out.getvalue()
+
+
+def segments_of(paths):
+    """Each store path's digest of its entries, as a layer kept without its blob records."""
+    segments = {}
+    layer_of(paths, segments=segments)
+    return segments
 
 
 FILES = {"share/a": "same", "share/b": "same", "share/c": "other", "lib/d": "same", "e": ""}
@@ -182,17 +189,19 @@ def test_links_to_files_of_earlier_frames_and_jobs_are_found(tmp_path, monkeypat
 @pytest.mark.parametrize("cores", ["2", "3"])
 def test_a_batch_written_in_stripes_is_the_batch_written_whole(tmp_path, monkeypatch, cores):
     """Fewer batches than workers: every worker writes runs of a few entries of each batch,
-    links and large files among them, and the layer is the same bytes."""
+    links and large files among them, and the layer is the same bytes, its store paths'
+    digests the same."""
     paths = many_paths(tmp_path)[:storetar.BATCH]
     monkeypatch.setenv("NIX_BUILD_CORES", "1")
     workers.close_shared_pool()
-    expected = layer_of(paths), layer_of(paths[:1])
+    expected = layer_of(paths), layer_of(paths[:1]), segments_of(paths)
+    assert len(expected[2]) == len(paths)
     monkeypatch.setenv("NIX_BUILD_CORES", cores)
     monkeypatch.setattr(storetar, "STRIPE", 3)
     monkeypatch.setattr(storetar, "SHARED", 2)
     workers.close_shared_pool()
     try:
-        assert (layer_of(paths), layer_of(paths[:1])) == expected
+        assert (layer_of(paths), layer_of(paths[:1]), segments_of(paths)) == expected
         assert workers._pool.size == int(cores)
     finally:
         workers.close_shared_pool()
