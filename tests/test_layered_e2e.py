@@ -70,14 +70,21 @@ def test_podman_runs_the_archive_and_the_stream(archive):
     assert run("podman", "run", "--rm", "--network", "none", "localhost/strata-layered:streamed").startswith("app 1\n")
 
 
-def test_stream_build_and_no_ifd_give_the_same_layers(archive, tmp_path):
-    _, config, _ = image_contents(archive)
-    _, no_ifd, _ = image_contents(path_of("noIFD"))
+def assert_same_layers_every_way(image, no_ifd, stream, tmp_path):
+    """The image built, built without import-from-derivation (attribute `no_ifd`) and
+    written by the stream script (attribute `stream`, into `tmp_path`) have the same layers."""
+    _, config, _ = image_contents(image)
+    _, without_ifd, _ = image_contents(path_of(no_ifd))
     streamed = tmp_path / "streamed.tar"
     with open(streamed, "wb") as out:
-        subprocess.run([path_of("stream")], stdout=out, check=True)
+        subprocess.run([path_of(stream)], stdout=out, check=True)
     _, from_stream, _ = image_contents(str(streamed))
-    assert config["rootfs"] == no_ifd["rootfs"] == from_stream["rootfs"]
+    assert config["rootfs"] == without_ifd["rootfs"] == from_stream["rootfs"]
+    return streamed
+
+
+def test_stream_build_and_no_ifd_give_the_same_layers(archive, tmp_path):
+    streamed = assert_same_layers_every_way(archive, "noIFD", "stream", tmp_path)
     without_ifd = tmp_path / "no-ifd.tar"
     with open(without_ifd, "wb") as out:
         subprocess.run([path_of("streamNoIFD")], stdout=out, check=True)
@@ -109,6 +116,30 @@ def test_check_rebuilds_every_layer_the_plan_and_the_images_bit_for_bit(archive)
         build(attr)
         check = nix_build(attr, "--check", expression=LAYERED)
         assert check.returncode == 0, "%s: %s" % (attr, check.stderr)
+
+
+def test_a_package_of_many_files_is_layered_the_same_every_way_and_runs(tmp_path):
+    """A layer of one store path of 1,530 files, which the layer derivation's workers write
+    in stripes: rebuilt bit for bit, the same with and without import-from-derivation and
+    from the stream script, identical files hard links, and podman runs it."""
+    image = path_of("many")
+    for attr in ["many.layers", "many"]:
+        check = nix_build(attr, "--check", expression=LAYERED)
+        assert check.returncode == 0, "%s: %s" % (attr, check.stderr)
+    assert_same_layers_every_way(image, "manyNoIFD", "manyStream", tmp_path)
+    manifest, _, _ = image_contents(image)
+    with tarfile.open(image) as archive:
+        for name in manifest["Layers"]:
+            members = tarfile.open(fileobj=archive.extractfile(name)).getmembers()
+            if any(member.name.endswith("-many-files/share/d1/f1") for member in members):
+                break
+    files = [member for member in members if member.isfile() or member.islnk()]
+    assert len(files) == 1530
+    licences = [member for member in files if member.name.endswith("/licence")]
+    assert sum(member.islnk() for member in licences) == 29
+    tag = os.path.basename(image)[:32]
+    assert "localhost/many-files:%s" % tag in run("podman", "load", "-q", "-i", image)
+    assert run("podman", "run", "--rm", "--network", "none", "localhost/many-files:%s" % tag) == "file 7 9\n51\n"
 
 
 def test_registry_accepts_the_archive_and_the_oci_layout(archive, registry, tmp_path):

@@ -25,9 +25,27 @@ let
     config.Cmd = [ "/bin/app" ];
   };
   explicitBase = strata.buildLayer { deps = [ libBase busybox ]; name = "base"; };
+
+  # One package of 1,530 small files in 30 directories, an identical licence in each: its
+  # layer is written by every worker of the layer derivation in stripes.
+  manyFiles = package "many-files" ''
+    for d in $(seq 1 30); do
+      mkdir -p $out/share/d$d
+      for f in $(seq 1 50); do echo "file $d $f" > $out/share/d$d/f$f; done
+      echo "the same licence" > $out/share/d$d/licence
+    done
+  '';
+  manyCommon = {
+    name = "many-files";
+    contents = [ manyFiles busybox ];
+    config.Cmd = [ "/bin/sh" "-c" "cat /share/d7/f9; ls /share/d30 | wc -l" ];
+  };
 in
 {
-  inherit app busybox libBase libA libB toolA toolB;
+  inherit app busybox libBase libA libB toolA toolB manyFiles;
+  many = strata.buildLayeredImage manyCommon;
+  manyStream = strata.streamLayeredImage (manyCommon // { tag = "streamed"; });
+  manyNoIFD = strata.buildLayeredImage (manyCommon // { importFromDerivation = false; });
   archive = strata.buildLayeredImage common;
   oci = strata.buildLayeredImage (common // { format = "oci"; });
   stream = strata.streamLayeredImage (common // { tag = "streamed"; });
