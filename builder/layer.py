@@ -19,6 +19,7 @@ can be checked path by path, and a path that changed can be named.
 import bisect
 import collections
 import hashlib
+import zlib
 
 from . import storetar, tarwriter
 from .filedata import SMALL_FILE, content_digest, read_chunks, read_whole
@@ -147,7 +148,7 @@ class _Contents:
     Small files are numbered in the order they come and known by the keys the frames give
     (size, mode and CRC-32): a file whose key is new is taken without a look, and only a
     file whose key was met is compared byte for byte with the earlier files of that key,
-    which are read again. Their names stay as the frames joined them until one is needed.
+    which are read again. Their names stay as the frames joined and compressed them.
     A large file is hashed only once another file of its size and mode comes along, so a
     file that shares its size with none is read once, for writing."""
 
@@ -157,17 +158,18 @@ class _Contents:
         self.count = 0
         self.frames = []
         self.bases = []
+        self.split = (None, None)
         self.large = {}
 
     def add_small(self, keys, names, batch):
-        """Number the small files of a frame (keys and NUL-joined names as storetar gives
-        them, `batch` the store path entries they are in); (the number of the first, the
-        indexes in the frame of those whose key was met before)."""
+        """Number the small files of a frame (keys and names as storetar gives them, `batch`
+        the store path entries they are in); (the number of the first, the indexes in the
+        frame of those whose key was met before)."""
         base = self.count
         if not keys:
             return base, ()
         self.count += len(keys)
-        self.frames.append([base, names, batch])
+        self.frames.append((base, names, batch))
         self.bases.append(base)
         numbered = dict(zip(reversed(keys), range(base + len(keys) - 1, base - 1, -1)))
         for key in numbered.keys() & self.first.keys():
@@ -189,12 +191,13 @@ class _Contents:
         return None
 
     def file(self, number):
-        """(name in the tar, source) of small file `number`."""
-        frame = self.frames[bisect.bisect_right(self.bases, number) - 1]
-        base, names, batch = frame
-        if isinstance(names, bytes):
-            names = frame[1] = names.split(b"\0")
-        name = names[number - base]
+        """(name in the tar, source) of small file `number`. Only the last frame looked in is
+        kept split into names: a list of names costs a layer more than its joined bytes."""
+        at = bisect.bisect_right(self.bases, number) - 1
+        base, names, batch = self.frames[at]
+        if self.split[0] != at:
+            self.split = (at, zlib.decompress(names).split(b"\0"))
+        name = self.split[1][number - base]
         for entry in batch:
             if name.startswith(entry.name + b"/") or name == entry.name:
                 return name, entry.source + name[len(entry.name):]

@@ -16,7 +16,9 @@ to the writer, in forms that cost little to pass between processes (no object pe
               (see small_key), and, in the same order,
     starts    where its entry starts in the data,
     contents  where its bytes start (its entry ends where they end, padded to a block), and
-    names     its name in the tar, all of them joined with NUL bytes.
+    names     its name in the tar, all of them joined with NUL bytes and compressed with
+              zlib (level 1): the writer keeps them until the layer ends, to name an earlier
+              file a link goes to, and seldom reads them.
 """
 
 import itertools
@@ -104,14 +106,18 @@ def frames(batch, stripe=0, stripes=1):
             size += len(piece)
         run_open = stripes > 1 and number % STRIPE != STRIPE - 1
         if size >= FRAME or stripes > 1 and not run_open:
-            yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+            yield b"".join(parts), (marks, keys, starts, contents, _joined(names))
             parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
             if stripes > 1 and not run_open:
                 yield workers.TURN
     if parts or marks:
-        yield b"".join(parts), (marks, keys, starts, contents, b"\0".join(names))
+        yield b"".join(parts), (marks, keys, starts, contents, _joined(names))
     if run_open:
         yield workers.TURN
+
+
+def _joined(names):
+    return zlib.compress(b"\0".join(names), 1)
 
 
 def _entries_fewer_than(batch, count):
