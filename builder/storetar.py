@@ -104,19 +104,20 @@ def frames(batch, stripe=0, stripes=1):
                 raise fstree.unsupported(source, fstree.lstat(source).st_mode)
             parts.append(piece)
             size += len(piece)
-        run_open = stripes > 1 and number % STRIPE != STRIPE - 1
-        if size >= FRAME or stripes > 1 and not run_open:
-            yield b"".join(parts), (marks, keys, starts, contents, _joined(names))
+        run_ends = stripes > 1 and number % STRIPE == STRIPE - 1
+        if size >= FRAME or run_ends:
+            yield b"".join(parts), (marks, keys, starts, contents, _deflated(names))
             parts, marks, keys, starts, contents, names, size = [], [], [], [], [], [], 0
-            if stripes > 1 and not run_open:
-                yield workers.TURN
+        if run_ends:
+            yield workers.TURN
+        run_open = stripes > 1 and not run_ends
     if parts or marks:
-        yield b"".join(parts), (marks, keys, starts, contents, _joined(names))
+        yield b"".join(parts), (marks, keys, starts, contents, _deflated(names))
     if run_open:
         yield workers.TURN
 
 
-def _joined(names):
+def _deflated(names):
     return zlib.compress(b"\0".join(names), 1)
 
 
