@@ -6,11 +6,13 @@ written after its header. What only the layer as a whole can decide is left to i
 (layer.write_tar): which files are hard links to identical earlier ones, and the bytes of
 large files, which the writer reads itself, so that they never pass between processes.
 
-A job is a batch of store paths, or a stripe of one (see frames); it yields frames ``(data, (marks, keys, starts, contents,
-names))`` of about FRAME bytes, where the rest says, in the order of the data, what is left
-to the writer, in forms that cost little to pass between processes (no object per file):
+A job is a batch of store paths, or a stripe of one (see frames); it yields frames
+``(data, (marks, keys, starts, contents, names))`` of about FRAME bytes, where the rest
+says, in the order of the data, what is left to the writer, in forms that cost little to
+pass between processes (no object per file):
 
-    marks     (start, "path", index) where store path `index` of the batch starts, and
+    marks     (start, "path", index) where store path `index` of the batch starts (or
+              where a stripe's run goes on in it), and
               (start, "large", (name, source, size, mode)) where a large file goes;
     keys      of each small non-empty file, size << 44 | mode << 32 | CRC-32 of its bytes
               (see small_key), and, in the same order,
