@@ -215,6 +215,8 @@ class _Contents:
                 return item[0]
         earlier.append([name, source, digest])
         return None
+
+
 class _SegmentedSink:
     """Forwards to `sink` in pieces of about a megabyte (headers and small files gathered,
     so the hashes and the file see few large writes); while `segments` or `check` is given,
