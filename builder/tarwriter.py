@@ -56,18 +56,17 @@ class Headers:
         self.fixed = {kind: {} for kind in ("file", "dir")}
 
     def file(self, name, mode, size):
-        fixed = self.fixed["file"].get(mode) or self._fixed("file", mode)
+        return self._entry("file", name, mode, size)
+
+    def dir(self, name, mode):
+        return self._entry("dir", name + b"/", mode, 0)
+
+    def _entry(self, kind, name, mode, size):
+        fixed = self.fixed[kind].get(mode) or self._fixed(kind, mode)
         prefix, short_name = _split(name)
         if short_name is not None and fixed.fits and size <= _MAX_OCTAL[12]:
             return _block(fixed, short_name, size, b"", prefix)
-        return header(name, "file", mode, self.mtime, self.owner, size=size)
-
-    def dir(self, name, mode):
-        fixed = self.fixed["dir"].get(mode) or self._fixed("dir", mode)
-        prefix, short_name = _split(name + b"/")
-        if short_name is not None and fixed.fits:
-            return _block(fixed, short_name, 0, b"", prefix)
-        return header(name, "dir", mode, self.mtime, self.owner)
+        return header(name, kind, mode, self.mtime, self.owner, size=size)
 
     def _fixed(self, kind, mode):
         fixed = self.fixed[kind][mode] = _fixed_fields(TYPEFLAGS[kind], mode, self.mtime, self.owner)
