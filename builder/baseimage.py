@@ -31,6 +31,7 @@ from .filedata import CHUNK
 from .imagetree import ImageTree, Node, normal_name
 from .layer import MEDIA_TYPES, Layer
 from .output import output_directory
+from .streams import HashingSink
 
 BASE_RECORD = "base.json"
 CONFIG_RECORD = "config.json"
@@ -274,36 +275,35 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
             reader.drain()
         except StrataError:
             blob.drain()  # a blob that is not the one named is the error to report
-            _check_digest(blob, expected_digest, where)
+            _checked_digest(blob, expected_digest, where)
             raise
-    _check_digest(blob, expected_digest, where)
-    digest = "sha256:" + blob.hash.hexdigest()
+    digest = _checked_digest(blob, expected_digest, where)
     os.replace(partial, os.path.join(out, BLOB_DIR, digest.split(":", 1)[1]))
     if reader.digest() != diff_id:
         raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
-    return {"digest": digest, "diffId": diff_id, "size": blob.size, "mediaType": MEDIA_TYPES[reader.compressor]}
+    return {"digest": digest, "diffId": diff_id, "size": blob.copied.size,
+            "mediaType": MEDIA_TYPES[reader.compressor]}
 
 
-def _check_digest(blob, expected_digest, where):
-    digest = "sha256:" + blob.hash.hexdigest()
+def _checked_digest(blob, expected_digest, where):
+    """The digest of what `blob` (a _CopyingReader) has read, which must be `expected_digest`
+    where the manifest gives one."""
+    digest = blob.copied.digest()
     if expected_digest is not None and digest != expected_digest:
         raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, digest, expected_digest))
+    return digest
 
 
 class _CopyingReader:
-    """Reads a blob, hashing and copying to `copy` what it reads."""
+    """Reads a blob, copying to `copy` what it reads, hashed and counted (`copied`)."""
 
     def __init__(self, stream, copy):
         self.stream = stream
-        self.copy = copy
-        self.hash = hashlib.sha256()
-        self.size = 0
+        self.copied = HashingSink(copy)
 
     def read(self, size):
         data = self.stream.read(size)
-        self.hash.update(data)
-        self.size += len(data)
-        self.copy.write(data)
+        self.copied.write(data)
         return data
 
     def drain(self):

@@ -26,7 +26,7 @@ from . import tarwriter, workers
 from .errors import StrataError
 from .filedata import CHUNK
 from .imageconfig import canonical_json
-from .streams import worker_count
+from .streams import HashingSink, worker_count
 
 BLOB_DIR = "blobs/sha256/"
 FILE_MODE = 0o444
@@ -161,22 +161,19 @@ class _ExactSink:
     that many with the right digest came: a tar entry cannot take back a promised size."""
 
     def __init__(self, stream, layer):
-        self.stream = stream
         self.layer = layer
-        self.hash = hashlib.sha256()
-        self.size = 0
+        self.written = HashingSink(stream)
 
     def write(self, data):
-        self.size += len(data)
-        if self.size > self.layer.size:
+        if self.written.size + len(data) > self.layer.size:
             raise StrataError("layer %s: more bytes than the %d recorded" % (self.layer.digest, self.layer.size))
-        self.hash.update(data)
-        self.stream.write(data)
+        self.written.write(data)
 
     def close(self):
-        if self.size != self.layer.size or "sha256:" + self.hash.hexdigest() != self.layer.digest:
-            raise StrataError("layer %s: the blob written is not the one recorded (%d bytes, sha256:%s)"
-                              % (self.layer.digest, self.size, self.hash.hexdigest()))
+        """Check what came (the stream stays open)."""
+        if self.written.size != self.layer.size or self.written.digest() != self.layer.digest:
+            raise StrataError("layer %s: the blob written is not the one recorded (%d bytes, %s)"
+                              % (self.layer.digest, self.written.size, self.written.digest()))
 
 
 def _write_blob(write, path):

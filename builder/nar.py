@@ -10,13 +10,13 @@ length of the stream are needed, so it is hashed as it is produced, never stored
 Nix writes hashes in its own base-32: the alphabet below, the last byte's bits first.
 """
 
-import hashlib
 import os
 import stat
 import struct
 
 from .errors import StrataError
 from .filedata import read_chunks
+from .streams import HashingSink
 
 NIX32_ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz"
 
@@ -72,14 +72,8 @@ def hash_hex(nar_hash_text):
         raise StrataError("narHash %r: %s" % (nar_hash_text, error))
 
 
-class _Sink:
-    def __init__(self):
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data):
-        self.hash.update(data)
-        self.size += len(data)
+class _Sink(HashingSink):
+    """A NAR's bytes, hashed and counted, and NAR strings written into it."""
 
     def string(self, data):
         self.write(struct.pack("<Q", len(data)))
