@@ -6,9 +6,8 @@ import contextlib
 
 from . import extracommands, fstree, graph, imageformats, nixdb
 from .imageconfig import History, image_config
-from .baseimage import BaseImage
 from .layer import TarPlan, owners, write_layer
-from .layerbuild import layer_root, load_graph
+from .layerbuild import base_image, layer_root, load_graph
 from .overbase import over_base
 from .output import output_file
 from .tarwriter import Owner, numeric_owner
@@ -22,7 +21,7 @@ def build_image(image, spec):
     store_paths = graph.closure(closure, roots)
     owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
     nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
-    base = BaseImage(image.base) if image.base else None
+    base = base_image(image.base)
     with contextlib.ExitStack() as cleanup:
         entries = fstree.entries(layer_root(spec, store_paths, cleanup))
         if base:

@@ -63,7 +63,7 @@ def build_layer(spec):
         entries = fstree.entries(layer_root(spec, store_paths, cleanup))
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         if spec.base:
-            entries = over_base(entries, _base_image(spec.base).tree, owners(entries, owner), spec.store_dir)
+            entries = over_base(entries, base_image(spec.base).tree, owners(entries, owner), spec.store_dir)
         _write_output(spec, entries, owner, store_paths, spec.keep_blob)
 
 
@@ -78,7 +78,7 @@ def build_nix_db_layer(image, spec):
     paths = graph.closure(closure, roots)
     owner = numeric_owner(image.nix_uid, image.nix_gid)
     from . import nixdb  # here, not above: sqlite3's import would cost every layer's start
-    base_db = _base_image(image.base).nix_db if image.base else None
+    base_db = base_image(image.base).nix_db if image.base else None
     with extracommands.scratch_directory() as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
@@ -149,7 +149,7 @@ def planned_groups(image, lower, store_dir):
         wanted |= graph.referenced_closure(closure, [image.config_refs])
     for record in lower:
         wanted.difference_update(record.store_paths)
-    base = _base_image(image.base)
+    base = base_image(image.base)
     if base:
         store_prefix = store_dir.strip("/") + "/"
         wanted = {path for path in wanted if store_prefix + os.path.basename(path) not in base.tree.nodes}
@@ -188,8 +188,8 @@ def _group_name(closure, group):
     return name if len(group) == 1 else "%s-and-%d-more" % (name, len(group) - 1)
 
 
-def _base_image(path):
-    """The base image read at `path` (a read-base-image output), or None without one.
+def base_image(path):
+    """The BaseImage read at `path` (a read-base-image output), or None without one.
     baseimage is imported here, not above: most layers have no base, and tarfile's import
     would cost every layer derivation's start."""
     if not path:

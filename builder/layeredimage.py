@@ -12,11 +12,10 @@ import json
 import os
 
 from . import imageformats, storetar
-from .baseimage import BaseImage
 from .errors import StrataError
 from .imageconfig import History, image_config
 from .layer import TarPlan, write_layer
-from .layerbuild import planned_groups, read_record, store_layer_entries
+from .layerbuild import base_image, planned_groups, read_record, store_layer_entries
 from .output import output_directory, output_file
 from .tarwriter import numeric_owner
 
@@ -49,7 +48,7 @@ def _in_turn(planned):
 def image_layers(image, spec):
     """The base image (a BaseImage, or None) and the image's own layers bottom first:
     LayerRecords and _Planned layers."""
-    base = BaseImage(image.base) if image.base else None
+    base = base_image(image.base)
     lower = [read_record(directory) for directory in image.layers]
     planned = [] if image.closure is None else [
         _Planned(name, paths, image, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
