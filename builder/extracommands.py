@@ -14,10 +14,10 @@ owner of that entry in the layer.
 import contextlib
 import json
 import os
-import sys
 
 from . import fstree
 from .errors import StrataError
+from .spec import this_interpreter
 
 
 @contextlib.contextmanager
@@ -72,12 +72,6 @@ json.dump(owners, sys.stdout)
 """
 
 
-def interpreter():
-    """This Python's executable. In a Nix build sys.executable is empty (Nix starts the
-    builder with a bare name and no PATH), so ask the kernel."""
-    return sys.executable or os.readlink("/proc/self/exe")
-
-
 def wanted(spec):
     """Whether the layer `spec` (a spec.LayerSpec) has commands to run."""
     return bool(spec.extra_commands or spec.fake_root_commands)
@@ -95,14 +89,14 @@ def run(root, spec, directory):
     if not spec.fakeroot:
         raise StrataError("fakeRootCommands: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata")
     state = directory.rstrip("/") + ".fakeroot"
-    reaper = [interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
+    reaper = [this_interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
     # First everything is given the layer's owner, in fakeroot's books: then the owners it
     # reports afterwards are all the layer's, whether the commands changed them or not.
     owner = "%d:%d" % (spec.uid, spec.gid)
     _run("fakeRootCommands", reaper + ["-s", state, "--", "chown", "-R", "-h", owner, "."], spec, directory)
     _run("fakeRootCommands", reaper + ["-i", state, "-s", state, "--", spec.shell, "-e", "-c", spec.fake_root_commands],
          spec, directory)
-    owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", interpreter(), "-I", "-c",
+    owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", this_interpreter(), "-I", "-c",
                                                            _DUMP_OWNERS, directory], spec, directory, capture=True))
     os.unlink(state)
     tree = fstree.read_node(os.fsencode(directory))

@@ -158,7 +158,7 @@ def image_spec(document, out=None):
         contents=fields.string_list("contents"),
         max_layers=max_layers,
         include_store_paths=fields.get("includeStorePaths", bool, True),
-        interpreter=fields.get("interpreter", str, None) or sys.executable or os.readlink("/proc/self/exe"),
+        interpreter=fields.get("interpreter", str, None) or this_interpreter(),
         include_nix_db=fields.get("includeNixDB", bool, False),
         nix_db_layer=fields.get("nixDbLayer", str, None),
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
@@ -254,6 +254,12 @@ def container_config(config):
         if "=" not in entry:
             raise StrataError("config.Env: %r is not NAME=VALUE" % entry)
     return config
+
+
+def this_interpreter():
+    """This Python's executable. In a Nix build sys.executable is empty (Nix starts the
+    builder with a bare name and no PATH), so ask the kernel."""
+    return sys.executable or os.readlink("/proc/self/exe")
 
 
 def parse_time(text, field):
