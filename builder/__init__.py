@@ -3,13 +3,16 @@
 The pipeline, one module a stage, each importing only the stages before it:
 
     errors, output  the one user-facing error; outputs that are all or nothing
-    spec            the JSON documents the Nix functions hand over (the one seam), checked
     naming          image references: lowercasing and the reference grammar
+    streams         sinks that hash, count, compress (in parallel) and write what passes
+    spec            the JSON documents the Nix functions hand over (the one seam), checked
+    filedata        a listed file's bytes, read once and checked against its listed size
     graph, nar      closure graphs from exportReferencesGraph; NAR hashes and Nix base-32
     symlinks        paths resolved through symlinks as a runtime resolves them
     fstree          the file tree of a layer: store paths and a merged root, in tar order
     tarwriter       deterministic tar headers
-    streams         sinks that hash, count, compress (in parallel) and write what passes
+    workers         forked worker processes, their results streamed back in job order
+    storetar        store paths listed and packed into tar frames, by the workers
     layer           one layer written once, its digests computed on the way
     layering        store paths grouped into layers within a budget
     imagetree       the tree an image's layers make, as a runtime resolves it
