@@ -85,14 +85,29 @@ def lstat(path):
 
 def scan(path):
     """(name, os.DirEntry) of the children of the directory `path` (bytes), in byte order
-    of their names. The entries know their kind without a stat."""
+    of their names. The entries know their kind without a stat. A name that a runtime
+    would read as a whiteout is refused (see WHITEOUT)."""
     try:
         with os.scandir(path) as listing:
             children = [(entry.name, entry) for entry in listing]
     except OSError as error:
         raise _cannot_read(path, error)
     children.sort(key=lambda child: child[0])
+    for name, entry in children:
+        if name.startswith(WHITEOUT):
+            raise whiteout_named(entry.path)
     return children
+
+
+WHITEOUT = b".wh."
+"""The prefix the OCI layer format reserves: an entry ``d/.wh.x`` deletes ``d/x`` of the
+layers below (``d/.wh..wh..opq`` empties ``d``), so a file named so cannot be put in an
+image at all."""
+
+
+def whiteout_named(path):
+    return StrataError("%s: a file whose name starts with .wh. is read as a whiteout by every "
+                       "runtime (it deletes instead of creating); rename it" % os.fsdecode(path))
 
 
 def _cannot_read(path, error):

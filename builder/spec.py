@@ -105,6 +105,9 @@ PullSpec = collections.namedtuple(
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
+MAX_ID = (1 << 32) - 2
+"""The largest user or group id: 2^32 - 1 is (uid_t) -1, which chown takes as "no change"."""
+
 DEFAULT_CREATED = "1970-01-01T00:00:01Z"
 
 # The container config fields of the Docker and OCI image specs, with their JSON types.
@@ -263,7 +266,8 @@ def this_interpreter():
 
 
 def parse_time(text, field):
-    """Seconds since the epoch of an RFC 3339 time such as ``1970-01-01T00:00:01Z``."""
+    """Seconds since the epoch (negative before 1970) of an RFC 3339 time such as
+    ``1970-01-01T00:00:01Z``, years 1 to 9999."""
     import datetime  # here, not above: most specs give no time, and every start pays the imports
     try:
         when = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
@@ -271,14 +275,25 @@ def parse_time(text, field):
         raise StrataError("%s: %r is not an RFC 3339 time like 1970-01-01T00:00:01Z" % (field, text))
     if when.tzinfo is None:
         raise StrataError("%s: %r has no time zone; add Z or an offset" % (field, text))
-    seconds = int(when.timestamp())
-    if seconds < 0:
-        raise StrataError("%s: %r is before 1970" % (field, text))
-    return seconds
+    seconds = (when - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // datetime.timedelta(seconds=1)
+    return _check_seconds(seconds, field)
 
 
 def format_time(seconds):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    """RFC 3339 in UTC, with a four-digit year also before 1000 (strftime's ``%Y`` is not)."""
+    import datetime
+    when = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (when.year, when.month, when.day, when.hour, when.minute, when.second)
+
+
+FIRST_SECOND, LAST_SECOND = -62135596800, 253402300799
+"""0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times RFC 3339 can write."""
+
+
+def _check_seconds(seconds, field):
+    if not FIRST_SECOND <= seconds <= LAST_SECOND:
+        raise StrataError("%s: %d seconds since 1970 is outside the years 1 to 9999" % (field, seconds))
+    return seconds
 
 
 def _now():
@@ -299,14 +314,12 @@ def _mtime(fields, environ):
     if isinstance(mtime, str):
         return parse_time(mtime, "mtime")
     if mtime is not None:
-        if mtime < 0:
-            raise StrataError("mtime: expected seconds since 1970, got %r" % mtime)
-        return mtime
+        return _check_seconds(mtime, "mtime")
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
         if not epoch.isdigit():
             raise StrataError("SOURCE_DATE_EPOCH: expected seconds since 1970, got %r" % epoch)
-        return int(epoch)
+        return _check_seconds(int(epoch), "SOURCE_DATE_EPOCH")
     created = fields.get("created", str, DEFAULT_CREATED)
     return parse_time(DEFAULT_CREATED if created == "now" else created, "created")
 
@@ -356,8 +369,8 @@ class _Fields:
 
     def owner_id(self, key):
         value = self.get(key, int, 0)
-        if not 0 <= value < 1 << 32:
-            raise StrataError("%s: %d is not a user or group id" % (key, value))
+        if not 0 <= value <= MAX_ID:
+            raise StrataError("%s: %d is not a user or group id (0 to %d)" % (key, value, MAX_ID))
         return value
 
     def choice(self, key, choices, default):

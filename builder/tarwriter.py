@@ -4,7 +4,8 @@ Every header is POSIX ustar; a name over 100 bytes is split at a slash into usta
 and name fields where it can be. A PAX extended header (``x``) goes before it only when a
 field does not fit: a name that cannot be split or is not ASCII, a link target over 100
 bytes or not ASCII, a size of 8 GiB or more, an owner id over 0o7777777, an owner name over
-32 bytes or not ASCII. Names that are
+32 bytes or not ASCII, a time before 1970 or after 2242-03-16 (an ``mtime`` record; the
+ustar field then holds 0, as Python's tarfile writes it). Names that are
 not UTF-8 are carried raw with ``hdrcharset=BINARY``. Nothing in a header comes from the
 host: the caller gives the mtime and owner, and there are no atime, ctime or device fields.
 The archive ends with two zero blocks and no record padding, as Go's archive/tar writes it,
@@ -31,6 +32,10 @@ def numeric_owner(uid, gid):
 TYPEFLAGS = {"file": b"0", "hardlink": b"1", "symlink": b"2", "dir": b"5", "pax": b"x"}
 
 _MAX_OCTAL = {8: 0o7777777, 12: 0o77777777777}
+
+
+def _fits_octal(value, width):
+    return 0 <= value <= _MAX_OCTAL[width]
 
 
 def header(name, kind, mode, mtime, owner, size=0, linkname=b""):
@@ -86,8 +91,9 @@ def _pax_header(fixed, name, prefix, short_name, kind, mode, mtime, owner, size,
             prefix, short_name = b"", name[:100]
         if not _fits(linkname, 100):
             records.append((b"linkpath", linkname))
-    for key, value, width in ((b"size", size, 12), (b"uid", owner.uid, 8), (b"gid", owner.gid, 8)):
-        if value > _MAX_OCTAL[width]:
+    for key, value, width in ((b"size", size, 12), (b"uid", owner.uid, 8), (b"gid", owner.gid, 8),
+                              (b"mtime", mtime, 12)):
+        if not _fits_octal(value, width):
             records.append((key, str(value).encode("ascii")))
     for key, value in ((b"uname", uname), (b"gname", gname)):
         if not _fits(value, 32):
@@ -114,9 +120,10 @@ def _fixed_fields(typeflag, mode, mtime, owner):
     prefix field when there is no link target, and the byte sum of the fields (checksum
     spaces included); `fits` is false where ustar cannot hold them."""
     uname, gname = owner.uname.encode("utf-8"), owner.gname.encode("utf-8")
-    fits = owner.uid <= _MAX_OCTAL[8] and owner.gid <= _MAX_OCTAL[8] and _fits(uname, 32) and _fits(gname, 32)
+    fits = (_fits_octal(owner.uid, 8) and _fits_octal(owner.gid, 8) and _fits_octal(mtime, 12)
+            and _fits(uname, 32) and _fits(gname, 32))
     before = b"%07o\x00" % mode + b"%07o\x00" % min(owner.uid, _MAX_OCTAL[8]) + b"%07o\x00" % min(owner.gid, _MAX_OCTAL[8])
-    mtime_field = b"%011o\x00" % mtime
+    mtime_field = b"%011o\x00" % (mtime if _fits_octal(mtime, 12) else 0)
     after = _TAIL.pack(b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE)
     checksum = sum(before) + sum(mtime_field) + sum(b" " * 8) + sum(typeflag) + sum(after)
     return _Fixed(before, mtime_field, typeflag, after, typeflag + bytes(100) + after, checksum, fits)
@@ -126,7 +133,7 @@ def _block(fixed, name, size, linkname, prefix):
     size_field = b"%011o\x00" % size
     checksum = fixed.checksum + _byte_sum(name) + _byte_sum(size_field)
     if linkname:
-        checksum += _byte_sum(linkname)
+        checksum += _byte_sum(linkname) + _byte_sum(prefix)
         tail = (fixed.typeflag, linkname.ljust(100, b"\x00"), fixed.after, prefix.ljust(167, b"\x00"))
     elif prefix:
         checksum += _byte_sum(prefix)
@@ -148,8 +155,8 @@ def _split(name):
 
 def big_header(name, mode, mtime, owner, size):
     """A one-block header for a regular file whose size is known only after its data is
-    written (see dockerarchive): sizes of 8 GiB and more use GNU's base-256 number form,
-    which Go, GNU tar and Python read, so the header never grows."""
+    written (see dockerarchive): sizes of 8 GiB and more, and times ustar cannot hold, use
+    GNU's base-256 number form, which Go, GNU tar and Python read, so the header never grows."""
     return _ustar(name, TYPEFLAGS["file"], mode, mtime, owner.uid, owner.gid, size, b"",
                   owner.uname.encode("utf-8"), owner.gname.encode("utf-8"), base256_size=True)
 
@@ -169,17 +176,22 @@ _NO_DEVICE = b"0000000\x00"
 
 
 def _ustar(name, typeflag, mode, mtime, uid, gid, size, linkname, uname, gname, prefix=b"", base256_size=False):
-    if size > _MAX_OCTAL[12]:
-        size_field = _base256(size, 12) if base256_size else b"%011o\x00" % 0
-    else:
-        size_field = b"%011o\x00" % size
-    block = _USTAR.pack(name, b"%07o\x00" % mode, b"%07o\x00" % (uid if uid <= _MAX_OCTAL[8] else 0),
-                        b"%07o\x00" % (gid if gid <= _MAX_OCTAL[8] else 0), size_field, b"%011o\x00" % mtime,
+    """One ustar block; a number that does not fit its field is written as 0 (a PAX record
+    carries it), or with `base256_size` the size and time in base-256."""
+    size_field, mtime_field = (
+        b"%011o\x00" % value if _fits_octal(value, 12) else _base256(value, 12) if base256_size else b"%011o\x00" % 0
+        for value in (size, mtime))
+    block = _USTAR.pack(name, b"%07o\x00" % mode, b"%07o\x00" % (uid if _fits_octal(uid, 8) else 0),
+                        b"%07o\x00" % (gid if _fits_octal(gid, 8) else 0), size_field, mtime_field,
                         b" " * 8, typeflag, linkname, b"ustar\x0000", uname, gname, _NO_DEVICE, _NO_DEVICE, prefix)
     return block[:148] + b"%06o\x00 " % sum(block) + block[156:]
 
 
 def _base256(value, width):
+    """GNU's base-256 form: the first byte's high bit set (0xff for a negative value, whose
+    two's complement follows)."""
+    if value < 0:
+        return bytes([0xFF]) + value.to_bytes(width - 1, "big", signed=True)
     return bytes([0x80]) + value.to_bytes(width - 1, "big")
 
 

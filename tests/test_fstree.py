@@ -83,6 +83,21 @@ def test_special_files_are_refused(tmp_path):
         fstree.merged_root([tree], False)
 
 
+@pytest.mark.parametrize("name", [".wh.passwd", ".wh..wh..opq"])
+def test_files_named_like_whiteouts_are_refused(tmp_path, name):
+    tree = make(tmp_path / "r", {"etc/" + name: ""})
+    with pytest.raises(StrataError, match=r"r/etc/%s: a file whose name starts with .wh. is read as a whiteout"
+                       % name.replace(".", r"\.")):
+        fstree.merged_root([tree], False)
+    with pytest.raises(StrataError, match="starts with .wh."):
+        fstree.merged_root([], False, linked_items=[tree])
+
+
+def test_names_that_only_look_like_whiteouts_are_kept(tmp_path):
+    tree = make(tmp_path / "r", {"etc/a.wh.b": "", "etc/.whx": "", "etc/wh..wh..opq": ""})
+    assert names(fstree.merged_root([tree], False)) == ["etc/", "etc/.whx", "etc/a.wh.b", "etc/wh..wh..opq"]
+
+
 def test_copy_to_root_items_must_be_directories(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(StrataError, match="copyToRoot: .*file is not a directory"):

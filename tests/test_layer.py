@@ -2,6 +2,7 @@ import gzip
 import hashlib
 import io
 import os
+import subprocess
 import tarfile
 import zlib
 
@@ -99,6 +100,22 @@ def test_gnu_tar_extracts_the_layer(tmp_path):
     assert os.system("tar -xf %s -C %s" % (tmp_path / "layer.tar", target)) == 0
     assert (target / "nix/store/abc-x/share/b").read_text() == "same"
     assert os.stat(target / "nix/store/abc-x/share/b").st_ino == os.stat(target / "nix/store/abc-x/lib/d").st_ino
+
+
+def test_hard_links_and_names_at_the_edges_of_ustar_read_back_in_gnu_tar(tmp_path):
+    deep = "share/" + "d" * 80 + "/" + "f" * 60
+    files = {deep: "same", deep + "2": "same", "share/" + "e" * 99: "x", ".wh-like/a.wh.b": "y"}
+    result, data = layer_of([store_path(tmp_path / "s", "abc-x", files)])
+    (tmp_path / "layer.tar").write_bytes(data)
+    listed = subprocess.run(["tar", "tvf", str(tmp_path / "layer.tar")], capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert "nix/store/abc-x/%s2 link to nix/store/abc-x/%s" % (deep, deep) in listed.stdout
+
+
+def test_a_store_file_named_like_a_whiteout_is_refused(tmp_path):
+    path = store_path(tmp_path / "s", "abc-x", {"etc/.wh.passwd": ""})
+    with pytest.raises(StrataError, match=r"abc-x/etc/\.wh\.passwd: a file whose name starts with \.wh\."):
+        layer_of([path])
 
 
 @pytest.mark.parametrize("size", [5, 100000])

@@ -43,6 +43,10 @@ def test_mtime_comes_from_mtime_then_source_date_epoch_then_created():
     ({"created": "2024-01-01T00:00:00"}, "created: '2024-01-01T00:00:00' has no time zone"),
     ({"compressor": "bz2"}, "compressor: 'bz2' is not one of gz, none, zstd"),
     ({"uid": -1}, "uid: -1 is not a user or group id"),
+    ({"uid": 4294967295}, "uid: 4294967295 is not a user or group id (0 to 4294967294)"),
+    ({"gid": 4294967295}, "gid: 4294967295 is not a user or group id"),
+    ({"nixUid": 4294967295}, "nixUid: 4294967295 is not a user or group id"),
+    ({"mtime": 253402300800}, "mtime: 253402300800 seconds since 1970 is outside the years 1 to 9999"),
     ({"uid": True}, "uid: expected an integer, got true"),
     ({"imageName": None}, "imageName: missing"),
     ({"tag": "a:b"}, "tag: 'a:b' is not a valid tag"),
@@ -54,6 +58,15 @@ def test_bad_fields_are_named(fields, message):
     with pytest.raises(StrataError) as error:
         image_spec(**fields)
     assert message in str(error.value)
+
+
+def test_times_before_1970_and_after_2242():
+    late = image_spec(mtime="2300-01-01T00:00:00Z", created="2300-01-01T00:00:00Z")
+    assert late.mtime == 10413792000 and late.created == "2300-01-01T00:00:00Z"
+    early = image_spec(created="0001-01-01T00:00:00Z")
+    assert early.created == "0001-01-01T00:00:00Z" and early.mtime == -62135596800
+    assert image_spec(environ={"SOURCE_DATE_EPOCH": "10413792000"}).mtime == 10413792000
+    assert image_spec(mtime=4294967296).mtime == 4294967296
 
 
 def test_bad_source_date_epoch():

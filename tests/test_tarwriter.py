@@ -2,6 +2,7 @@ import io
 import subprocess
 import tarfile
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from builder import tarwriter
@@ -74,3 +75,41 @@ def test_any_name_round_trips(names):
     data = archive(*[(name, "file", name) for name in names])
     read = tarfile.open(fileobj=io.BytesIO(data), encoding="utf-8", errors="surrogateescape")
     assert [m.name.encode("utf-8", "surrogateescape") for m in read.getmembers()] == names
+
+
+def gnu_tar_lists(tmp_path, data):
+    """GNU tar's verbose listing of `data`; a warning (a bad checksum, say) fails the test."""
+    path = tmp_path / "check.tar"
+    path.write_bytes(data)
+    listed = subprocess.run(["tar", "tvf", str(path), "--full-time"], capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    return listed.stdout
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_links_whose_names_ustar_splits_have_a_valid_checksum(tmp_path, kind):
+    name = b"nix/store/" + b"p" * 60 + b"/share/" + b"n" * 100
+    assert 100 < len(name) <= 256
+    data = archive((b"target", "file", b"x"), (name, kind, b"target"))
+    member = tarfile.TarInfo.frombuf(data[1024:1536], "utf-8", "strict")  # checks the checksum
+    assert member.name == name.decode() and member.linkname == "target"
+    assert name.decode() in gnu_tar_lists(tmp_path, data)
+
+
+@pytest.mark.parametrize("mtime, shown", [
+    (10 ** 10, "2286-11-20 17:46:40"),
+    (8 ** 11, "2242-03-16 12:56:32"),
+    (-86400, "1969-12-31 00:00:00"),
+])
+def test_times_ustar_cannot_hold_go_in_a_pax_record(tmp_path, mtime, shown):
+    headers = tarwriter.Headers(mtime, OWNER)
+    data = (tarwriter.header(b"d", "dir", 0o755, mtime, OWNER) + headers.file(b"d/f", 0o444, 0)
+            + tarwriter.header(b"d/l", "symlink", 0o777, mtime, OWNER, linkname=b"f")
+            + tarwriter.header(b"next", "file", 0o444, 1, OWNER) + tarwriter.END_OF_ARCHIVE)
+    members = tarfile.open(fileobj=io.BytesIO(data)).getmembers()
+    assert [(m.name, m.mtime) for m in members] == [("d", mtime), ("d/f", mtime), ("d/l", mtime), ("next", 1)]
+    listing = gnu_tar_lists(tmp_path, data)
+    assert listing.count(shown) == 3
+    assert tarwriter.big_header(b"late", 0o444, mtime, OWNER, 0)[:100].rstrip(b"\0") == b"late"
+    one_block = tarfile.TarInfo.frombuf(tarwriter.big_header(b"late", 0o444, mtime, OWNER, 0), "utf-8", "strict")
+    assert one_block.mtime == mtime
