@@ -21,15 +21,20 @@ from .spec import this_interpreter
 
 
 @contextlib.contextmanager
-def scratch_directory():
-    """A directory under the build's temporary directory, removed afterwards even where the
-    commands left it read-only."""
+def scratch_directory(name):
+    """A directory `name` in the build's directory (a path the same in every build, so a
+    command that writes ``$(pwd)`` into a file stays reproducible), or a fresh temporary
+    one outside a Nix build; removed afterwards even where the commands left it read-only."""
     # Imported here (as subprocess is in _run and shutil in _materialise), not above: most
     # layers run no commands, and every layer derivation's start pays the imports at the top.
     import shutil
     import tempfile
-    parent = os.environ.get("NIX_BUILD_TOP") or os.environ.get("TMPDIR") or None
-    path = tempfile.mkdtemp(prefix="strata-root-", dir=parent)
+    top = os.environ.get("NIX_BUILD_TOP")
+    try:
+        path = os.path.join(top, name)
+        os.mkdir(path, 0o700)
+    except (TypeError, OSError):
+        path = tempfile.mkdtemp(prefix="strata-%s-" % name)
     try:
         yield path
     finally:
@@ -85,7 +90,7 @@ def run(root, spec, directory):
     if spec.extra_commands:
         _run("extraCommands", [spec.shell, "-e", "-c", spec.extra_commands], spec, directory)
     if not spec.fake_root_commands:
-        return fstree.read_node(os.fsencode(directory))
+        return _read_back(directory, "extraCommands")
     if not spec.fakeroot:
         raise StrataError("fakeRootCommands: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata")
     state = directory.rstrip("/") + ".fakeroot"
@@ -99,10 +104,22 @@ def run(root, spec, directory):
     owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", this_interpreter(), "-I", "-c",
                                                            _DUMP_OWNERS, directory], spec, directory, capture=True))
     os.unlink(state)
-    tree = fstree.read_node(os.fsencode(directory))
+    tree = _read_back(directory, "fakeRootCommands")
     for path, node in fstree.walk(tree):
         node.owner = tuple(owners[os.fsdecode(path)])
     return tree
+
+
+def _read_back(directory, what):
+    """The root the commands left in `directory`; an error names a file as the image would
+    hold it (``/pipe``), not where it was made."""
+    try:
+        return fstree.read_node(os.fsencode(directory))
+    except StrataError as error:
+        message = str(error)
+        if message.startswith(directory + "/"):
+            message = "%s: /%s" % (what, message[len(directory) + 1:])
+        raise StrataError(message)
 
 
 def _run(what, command, spec, directory, capture=False):

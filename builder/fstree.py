@@ -7,10 +7,15 @@ paths of a closure under ``nix/store``, each one node that storetar lists as it 
 their names: GNU tar's ``--sort=name`` order and the order of a NAR, independent of the
 order in which the disk lists files.
 
-Merging copied directories follows ``rsync -a`` as dockerTools uses it: a later item's file
-replaces an earlier one; a later directory merges into an earlier directory; a later
-directory over an earlier symlink replaces the link, unless ``keep_dirlinks`` is set, when
-it merges into the directory the link resolves to inside the root.
+Merging copied directories follows ``rsync -ak`` as dockerTools uses it (``rsync -aK`` with
+``keep_dirlinks``): an item that is a symlink is read through it; without ``keep_dirlinks``,
+a symlink inside an item that leads to a directory (a ``buildEnv``'s ``bin``, say) is copied
+as that directory; a later item's file replaces an earlier one; a later directory merges
+into an earlier directory; with ``keep_dirlinks``, a later directory over an earlier symlink
+merges into the directory the link resolves to inside the root, else replaces the link.
+Linked items (``contents``, whose files become symlinks, as symlinkJoin makes them) keep
+their symlinks to directories, but one that meets a directory of another item is read
+through, so that the two merge.
 """
 
 import collections
@@ -53,11 +58,14 @@ class File:
 
 
 class Symlink:
-    __slots__ = ("target", "owner")
+    """A symlink; `through` is, for a linked item's symlink, where it is on disk, to read
+    it through when it must merge with a directory (see merged_root)."""
+    __slots__ = ("target", "owner", "through")
 
-    def __init__(self, target):
+    def __init__(self, target, through=None):
         self.target = target
         self.owner = None
+        self.through = through
 
 
 class StorePath:
@@ -70,9 +78,9 @@ class StorePath:
         self.path = path
 
 
-def read_node(path, dir_mode=None):
-    """The tree at `path` (bytes). Directories get `dir_mode` when given, else their own."""
-    return _node(path, lstat(path), dir_mode)
+def read_node(path):
+    """The tree at `path` (bytes), as it is on disk."""
+    return _node(path, lstat(path), None, False, ())
 
 
 def lstat(path):
@@ -114,18 +122,38 @@ def _cannot_read(path, error):
     return StrataError("%s: cannot read: %s" % (os.fsdecode(path), error.strerror))
 
 
-def _node(path, info, dir_mode):
+def _node(path, info, dir_mode, copy_dirlinks, above):
+    """The node of `path`, whose lstat is `info`; `above` the (device, inode) pairs of the
+    directories read through symlinks on the way here, to refuse a loop."""
     mode = info.st_mode
     if stat.S_ISREG(mode):
         return File(mode & 0o7777, info.st_size, path)
     if stat.S_ISLNK(mode):
-        return Symlink(os.readlink(path))
+        followed = _directory_behind(path) if copy_dirlinks else None
+        if followed is None:
+            return Symlink(os.readlink(path))
+        if (followed.st_dev, followed.st_ino) in above:
+            raise StrataError("%s: a symlink to a directory that holds it (a loop); copyToRoot copies what such"
+                              " links lead to (rsync -k), so pass keepContentsDirlinks = true or remove it"
+                              % os.fsdecode(path))
+        info, mode, above = followed, followed.st_mode, above + ((followed.st_dev, followed.st_ino),)
     if stat.S_ISDIR(mode):
         node = Dir(mode & 0o7777 if dir_mode is None else dir_mode)
         for name, entry in scan(path):
-            node.children[name] = _node(entry.path, entry.stat(follow_symlinks=False), dir_mode)
+            node.children[name] = _node(entry.path, entry.stat(follow_symlinks=False), dir_mode, copy_dirlinks,
+                                        above)
         return node
     raise unsupported(path, mode)
+
+
+def _directory_behind(path):
+    """os.stat of what the symlink `path` leads to if that is a directory, else None (a
+    dangling link, or one to a file, stays a link)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info if stat.S_ISDIR(info.st_mode) else None
 
 
 def unsupported(path, mode):
@@ -143,23 +171,33 @@ def merged_root(items, keep_dirlinks, linked_items=()):
     to where they are, as symlinkJoin makes them (for contents whose store paths are in the
     image's lower layers anyway)."""
     root = Dir(COPIED_DIR_MODE)
-    for item, link_files in [(item, True) for item in linked_items] + [(item, False) for item in items]:
-        node = read_node(os.fsencode(item), dir_mode=COPIED_DIR_MODE)
-        if not isinstance(node, Dir):
-            raise StrataError("%s: %s is not a directory; only directories are copied to /"
-                              % ("contents" if link_files else "copyToRoot", item))
-        if link_files:
-            _files_as_links(node)
+    for item, linked in [(item, True) for item in linked_items] + [(item, False) for item in items]:
+        node = _item_node(os.fsencode(item), linked, keep_dirlinks)
         _merge_children(root, root, (), node, keep_dirlinks)
     return root
 
 
-def _files_as_links(node):
+def _item_node(path, linked, keep_dirlinks):
+    """The tree of one item (read through it, if it is a symlink, as ``rsync item/`` and
+    lndir do)."""
+    what = "contents" if linked else "copyToRoot"
+    if not os.path.isdir(path):
+        raise StrataError("%s: %s is not a directory (nor a symlink to one); only directories are copied to /"
+                          % (what, os.fsdecode(path)))
+    node = _node(path, os.stat(path), COPIED_DIR_MODE, not (linked or keep_dirlinks), ())
+    if linked:
+        _files_as_links(node, path)
+    return node
+
+
+def _files_as_links(node, path):
     for name, child in node.children.items():
         if isinstance(child, Dir):
-            _files_as_links(child)
+            _files_as_links(child, path + b"/" + name)
         elif isinstance(child, File):
             node.children[name] = Symlink(child.source)
+        else:
+            child.through = path + b"/" + name
 
 
 def add_store_paths(root, store_dir, paths):
@@ -216,11 +254,26 @@ def _merge_children(root, into, into_parts, source, keep_dirlinks):
                 if isinstance(target, Dir):
                     _merge_children(root, target, parts, node, keep_dirlinks)
                     continue
+            existing = _read_through(existing)
             if isinstance(existing, Dir):
                 existing.mode = node.mode
                 _merge_children(root, existing, parts, node, keep_dirlinks)
+                into.children[name] = existing
+                continue
+        elif isinstance(existing, Dir):
+            node = _read_through(node)
+            if isinstance(node, Dir):
+                _merge_children(root, existing, parts, node, keep_dirlinks)
                 continue
         into.children[name] = node
+
+
+def _read_through(node):
+    """A linked item's symlink to a directory read as that directory (of links), where it
+    must merge with another item's directory; any other node as it is."""
+    if not isinstance(node, Symlink) or node.through is None or _directory_behind(node.through) is None:
+        return node
+    return _item_node(node.through, True, False)
 
 
 def _resolve(root, parts):

@@ -30,7 +30,7 @@ def build_image(image, spec):
         sources = [(lambda blob: write_layer(plan, blob, spec.compressor),
                     History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths)))]
         if image.include_nix_db:
-            scratch = cleanup.enter_context(extracommands.scratch_directory())
+            scratch = cleanup.enter_context(extracommands.scratch_directory("nix-db"))
             db_entries = fstree.entries(nixdb.database_root(scratch, closure, store_paths, roots, spec.mtime,
                                                             spec.store_dir, base.nix_db if base else None))
             db_plan = TarPlan(db_entries, spec.mtime, nix_owner)

@@ -79,7 +79,7 @@ def build_nix_db_layer(image, spec):
     owner = numeric_owner(image.nix_uid, image.nix_gid)
     from . import nixdb  # here, not above: sqlite3's import would cost every layer's start
     base_db = base_image(image.base).nix_db if image.base else None
-    with extracommands.scratch_directory() as scratch:
+    with extracommands.scratch_directory("nix-db") as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
         _write_output(spec, entries, owner, [], keep_blob=True)
@@ -115,7 +115,7 @@ def layer_root(spec, store_paths, cleanup):
     on them, and the store paths under the store directory."""
     root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks, linked_items=spec.contents)
     if extracommands.wanted(spec):
-        scratch = cleanup.enter_context(extracommands.scratch_directory())
+        scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
         root = extracommands.run(root, spec, scratch)
     fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
     return root

@@ -17,19 +17,20 @@ from .imageconfig import History, image_config
 from .layer import TarPlan, write_layer
 from .layerbuild import base_image, planned_groups, read_record, store_layer_entries
 from .output import output_directory, output_file
-from .tarwriter import numeric_owner
+from .tarwriter import Owner
 
 
 class _Planned:
     """A layer the image derivation writes itself, from a group of store paths, owned by
-    nixUid:nixGid as the layer derivations of the same paths would be."""
+    the spec's uid, gid, uname and gname, which the Nix side gives the layer derivations of
+    the same paths too."""
 
     def __init__(self, name, store_paths, image, spec):
         self.name = name
         self.store_paths = store_paths
         self.store_dir = spec.store_dir
         self.mtime = spec.mtime
-        self.owner = numeric_owner(image.nix_uid, image.nix_gid)
+        self.owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
 
     def plan(self):
         return TarPlan(store_layer_entries(self.store_dir, self.store_paths), self.mtime, self.owner)

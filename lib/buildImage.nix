@@ -11,8 +11,9 @@
 #   tag                   null: the hash part of the output path, stable across rebuilds
 #   copyToRoot            a derivation or a list of them, copied to / in order
 #   contents              deprecated name of copyToRoot (warns)
-#   keepContentsDirlinks  false: a later directory replaces an earlier symlink to one;
-#                         true: it is merged into the linked directory
+#   keepContentsDirlinks  false: a symlink to a directory in a package is copied as that
+#                         directory (rsync -ak); true: links stay links, and a later
+#                         directory is merged into the linked one (rsync -aK)
 #   config                the container config: Cmd, Entrypoint, Env, WorkingDir, User, ...
 #   architecture          GOARCH name, from `system` (x86_64-linux: amd64)
 #   variant               from `system` when architecture is its own (aarch64: v8), else null

@@ -3,8 +3,9 @@
 # Arguments, with their defaults (dockerTools' names):
 #   name, tag (null: the output's hash), contents ([ ]: linked at / in the top layer, their
 #   closure in the store layers), config (null; its closure is included), architecture,
-#   variant, created, uid gid uname gname (of the top layer), extraCommands, passthru, meta:
-#   as for buildImage;
+#   variant, created, extraCommands, passthru, meta: as for buildImage;
+#   uid gid uname gname   0 0 "root" "root": owner of the store layers, as in dockerTools
+#                         (the top layer is root's, save what fakeRootCommands chown)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file in every layer
 #   maxLayers             100: every layer counts, the explicit ones and the top layer too
 #   includeStorePaths     true; false leaves the store paths out (the top layer only)
@@ -27,7 +28,8 @@
 #   includeNixDB          false; true adds a small layer (below the top one) with the Nix
 #                         database of every store path in the image, the config's included
 #                         (`initializeNixDatabase` is accepted too)
-#   nixUid nixGid         0 0: owner of /nix, the store layers and the database
+#   nixUid nixGid         null null: set the owner of /nix, the store layers and the
+#                         database apart from uid/gid
 # passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs.
 plumbing:
 import ./mkLayeredImage.nix plumbing {

@@ -32,8 +32,8 @@ args@{ name
 , compressor ? (if stream then "none" else "gz")
 , includeNixDB ? false
 , initializeNixDatabase ? includeNixDB
-, nixUid ? 0
-, nixGid ? 0
+, nixUid ? null
+, nixGid ? null
 , format ? "docker-archive"
 , fromImage ? null
 , fromImageName ? null
@@ -49,15 +49,16 @@ let
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
   layerCompressor = if stream then "none" else compressor;
-  # Store layers belong to nixUid:nixGid (root by default), whatever owns the top layer,
-  # so that images share them.
-  nixOwner = {
-    uid = nixUid;
-    gid = nixGid;
-    uname = if nixUid == 0 then "root" else "";
-    gname = if nixGid == 0 then "root" else "";
+  # The store layers (and the Nix database) belong to uid:gid, as in dockerTools, unless
+  # nixUid/nixGid set their owner apart; the top layer belongs to root, as dockerTools'
+  # fakeroot makes it, save what fakeRootCommands chown.
+  storeOwner = {
+    uid = if nixUid != null then nixUid else uid;
+    gid = if nixGid != null then nixGid else gid;
+    uname = if nixUid == null then uname else if nixUid == 0 then "root" else "";
+    gname = if nixGid == null then gname else if nixGid == 0 then "root" else "";
   };
-  storeLayer = group: buildLayer (nixOwner // {
+  storeLayer = group: buildLayer (storeOwner // {
     inherit (group) name;
     inherit mtime;
     storePaths = map storePathInput group.storePaths;
@@ -70,7 +71,7 @@ let
   explicitLayers = builtins.foldl'
     (below: layer: below ++ [
       (if builtins.isList layer then
-        buildLayer (nixOwner // {
+        buildLayer (storeOwner // {
           name = "${baseName imageName}-explicit-${toString (builtins.length below + 1)}";
           deps = layer;
           layers = below;
@@ -90,7 +91,9 @@ let
     command = "build-nix-db-layer";
     attrs = {
       imageName = name;
-      inherit configRefs mtime nixUid nixGid base;
+      inherit configRefs mtime base;
+      nixUid = storeOwner.uid;
+      nixGid = storeOwner.gid;
       compressor = layerCompressor;
       layerName = "nix-db";
       storeDir = builtins.storeDir;
@@ -122,7 +125,7 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit contents extraCommands fakeRootCommands mtime uid gid uname gname base;
+    inherit contents extraCommands fakeRootCommands mtime base;
     compressor = layerCompressor;
   };
 
@@ -136,7 +139,8 @@ let
       layers = storeLayers;
       customisationLayer = customisationLayer;
       nixDbLayer = if initializeNixDatabase then nixDbLayer else null;
-      inherit nixUid nixGid;
+      # The owner of the layers the image writes itself (without import-from-derivation).
+      inherit (storeOwner) uid gid uname gname;
       storeDir = builtins.storeDir;
       inherit (plumbing) interpreter;
     } // (if importFromDerivation then { } else planAttrs);

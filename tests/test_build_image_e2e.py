@@ -149,7 +149,7 @@ def test_a_closure_without_store_paths_adds_no_nix(tmp_path):
 @pytest.mark.parametrize("attr, message", [
     ("badName", "name: 'bad name!' is not a valid image name"),
     ("badConfig", 'config.Cmd: expected a list of strings, got "/bin/app"'),
-    ("fifo", "pipe: is a fifo; an image holds only regular files, directories and symlinks"),
+    ("fifo", "extraCommands: /pipe: is a fifo; an image holds only regular files, directories and symlinks"),
 ])
 def test_bad_input_is_one_clear_error(attr, message):
     failed = nix_build(attr)

@@ -41,8 +41,42 @@ def test_later_items_win_and_directories_merge(tmp_path):
     first = make(tmp_path / "1", {"etc/a": "1", "etc/b": "1", "bin": ("link", "usr/bin"), "usr/bin/x": "1"})
     second = make(tmp_path / "2", {"etc/b": "2", "etc/c": "2", "bin/y": "2"})
     root = fstree.merged_root([first, second], keep_dirlinks=False)
-    assert names(root) == ["bin/", "bin/y", "etc/", "etc/a", "etc/b", "etc/c", "usr/", "usr/bin/", "usr/bin/x"]
+    # bin -> usr/bin is copied as the directory it leads to (rsync -k), then merged with 2's bin/.
+    assert names(root) == ["bin/", "bin/x", "bin/y", "etc/", "etc/a", "etc/b", "etc/c", "usr/", "usr/bin/", "usr/bin/x"]
     assert root.children[b"etc"].children[b"b"].source.endswith(b"2/etc/b")
+
+
+def test_a_build_env_whose_bin_is_a_symlink_merges_with_a_real_bin(tmp_path):
+    package = make(tmp_path / "store/hello", {"bin/hello": "h", "share/doc/x": "d"})
+    env = make(tmp_path / "store/env", {"bin": ("link", package + "/bin"), "share": ("link", package + "/share"),
+                                        "dangling": ("link", "/no/such"), "file": ("link", package + "/bin/hello")})
+    other = make(tmp_path / "store/other", {"bin/other": "o"})
+    root = fstree.merged_root([env, other], keep_dirlinks=False)
+    assert names(root) == ["bin/", "bin/hello", "bin/other", "dangling", "file", "share/", "share/doc/",
+                           "share/doc/x"]
+    assert root.children[b"bin"].mode == 0o755
+    linked = fstree.merged_root([], False, linked_items=[env, other])
+    assert names(linked) == ["bin/", "bin/hello", "bin/other", "dangling", "file", "share"]
+    assert linked.children[b"bin"].children[b"hello"].target == (env + "/bin/hello").encode()
+    other_first = fstree.merged_root([], False, linked_items=[other, env])
+    assert names(other_first) == ["bin/", "bin/hello", "bin/other", "dangling", "file", "share"]
+    kept = fstree.merged_root([env, other], keep_dirlinks=True)
+    assert names(kept) == ["bin/", "bin/other", "dangling", "file", "share"]
+
+
+def test_an_item_that_is_a_symlink_to_a_directory_is_read_through(tmp_path):
+    package = make(tmp_path / "store/pkg", {"etc/motd": "hi"})
+    os.symlink(package, tmp_path / "store/alias")
+    for linked in (False, True):
+        items = [str(tmp_path / "store/alias")]
+        root = fstree.merged_root([] if linked else items, False, linked_items=items if linked else ())
+        assert names(root) == ["etc/", "etc/motd"]
+
+
+def test_a_symlink_loop_through_directories_is_one_error(tmp_path):
+    tree = make(tmp_path / "r", {"a/up": ("link", "..")})
+    with pytest.raises(StrataError, match=r"r/a/up/a/up: a symlink to a directory that holds it"):
+        fstree.merged_root([tree], False)
 
 
 def test_keep_dirlinks_merges_through_the_link_inside_the_root(tmp_path):

@@ -39,7 +39,9 @@ rec {
   };
 
   # Uncompressed layers, merged below with gzipped ones.
-  usrBase = strata.buildImage { name = "usr-base"; tag = "v1"; copyToRoot = usrMerged; compressor = "none"; };
+  # keepContentsDirlinks keeps the link (rsync -aK); without it, /bin would be copied as a directory.
+  usrBase = strata.buildImage { name = "usr-base"; tag = "v1"; copyToRoot = usrMerged; compressor = "none";
+    keepContentsDirlinks = true; };
   onUsrBase = strata.buildImage { name = "on-usr-base"; tag = "v1"; fromImage = usrBase; copyToRoot = app;
     config.Cmd = [ "/bin/app" ]; };
   layeredOnUsrBase = strata.buildLayeredImage { name = "layered-on-usr-base"; tag = "v1"; fromImage = usrBase;
