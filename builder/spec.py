@@ -43,8 +43,9 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``extraCommands``         shell run in a copy of the root before it is written ("" for none)
 ``fakeRootCommands``      shell run next under fakeroot: the owners it sets are kept ("" for none)
 ``shell``, ``toolsPath``  the shell for the commands and their PATH; ``fakeroot`` the binary
-``mtime``                 time of every file: RFC 3339, seconds, or null for SOURCE_DATE_EPOCH,
-                          else ``created`` (1970-01-01T00:00:01Z when ``created`` is ``"now"``)
+``mtime``                 time of every file: RFC 3339, seconds, ``"now"``, or null for
+                          SOURCE_DATE_EPOCH, else ``created`` (1970-01-01T00:00:01Z when
+                          ``created`` is ``"now"``); 1970 to 2262-04-11T23:47:16Z
 ``uid gid uname gname``   owner of every entry (default 0, 0, root, root)
 ``compressor``            ``none``, ``gz`` or ``zstd`` for the blob (default ``gz``)
 ``keepBlob``              false records the digests only (default true)
@@ -308,20 +309,39 @@ def _out(fields, out):
 
 
 def _mtime(fields, environ):
-    """The files' time: ``mtime``, else SOURCE_DATE_EPOCH, else ``created`` unless that is
-    "now", else 1970-01-01T00:00:01Z."""
+    """The files' time: ``mtime`` (``"now"`` allowed), else SOURCE_DATE_EPOCH, else
+    ``created`` unless that is "now" (then 1970-01-01T00:00:01Z), checked against what
+    runtimes can give a file (see LAST_FILE_TIME); a ``created`` before 1970 dates the
+    files 1970-01-01T00:00:00Z."""
     mtime = fields.get("mtime", (int, str), None)
+    if mtime == "now":  # as dockerTools allows: every build differs
+        return _now()
     if isinstance(mtime, str):
-        return parse_time(mtime, "mtime")
+        return _file_time(parse_time(mtime, "mtime"), "mtime", mtime)
     if mtime is not None:
-        return _check_seconds(mtime, "mtime")
+        return _file_time(_check_seconds(mtime, "mtime"), "mtime", mtime)
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
         if not epoch.isdigit():
             raise StrataError("SOURCE_DATE_EPOCH: expected seconds since 1970, got %r" % epoch)
-        return _check_seconds(int(epoch), "SOURCE_DATE_EPOCH")
+        return _file_time(int(epoch), "SOURCE_DATE_EPOCH", epoch)
     created = fields.get("created", str, DEFAULT_CREATED)
-    return parse_time(DEFAULT_CREATED if created == "now" else created, "created")
+    seconds = parse_time(DEFAULT_CREATED if created == "now" else created, "created")
+    return _file_time(max(seconds, 0), "created (the files' time, without mtime)", created)
+
+
+LAST_FILE_TIME = (1 << 63) // 10 ** 9
+"""2262-04-11T23:47:16Z: podman and Docker set a file's time through Go's 64-bit count of
+nanoseconds, which overflows after it (a file of 2300 gets 1901 or 1970)."""
+
+
+def _file_time(seconds, field, given):
+    if seconds < 0:
+        raise StrataError("%s: %s is before 1970; runtimes give such a file 1970-01-01T00:00:00Z" % (field, given))
+    if seconds > LAST_FILE_TIME:
+        raise StrataError("%s: %s is after 2262-04-11T23:47:16Z, the last time podman and Docker can give a file"
+                          " (Go counts it in nanoseconds, in 64 bits)" % (field, given))
+    return seconds
 
 
 def _has_type(value, expected):

@@ -75,3 +75,21 @@ def stop_layer_workers():
     yield
     from builder import workers
     workers.close_shared_pool()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_loaded_podman_images():
+    """The images the tests load into podman are removed at the end: those whose id was not
+    there before the tests started (so a user's own images stay)."""
+    def image_ids():
+        listed = subprocess.run(["podman", "images", "-q", "--no-trunc"], capture_output=True, text=True)
+        return set(listed.stdout.split()) if listed.returncode == 0 else None
+    try:
+        before = image_ids()
+    except OSError:  # no podman: the end-to-end tests that need it fail on their own
+        before = None
+    yield
+    if before is not None:
+        loaded = sorted(image_ids() - before)
+        if loaded:
+            subprocess.run(["podman", "rmi", "-f"] + loaded, capture_output=True)

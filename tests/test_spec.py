@@ -61,12 +61,26 @@ def test_bad_fields_are_named(fields, message):
 
 
 def test_times_before_1970_and_after_2242():
-    late = image_spec(mtime="2300-01-01T00:00:00Z", created="2300-01-01T00:00:00Z")
-    assert late.mtime == 10413792000 and late.created == "2300-01-01T00:00:00Z"
+    late = image_spec(mtime="2250-01-01T00:00:00Z", created="2300-01-01T00:00:00Z")
+    assert late.mtime == 8835955200 and late.created == "2300-01-01T00:00:00Z"
     early = image_spec(created="0001-01-01T00:00:00Z")
-    assert early.created == "0001-01-01T00:00:00Z" and early.mtime == -62135596800
-    assert image_spec(environ={"SOURCE_DATE_EPOCH": "10413792000"}).mtime == 10413792000
+    assert early.created == "0001-01-01T00:00:00Z" and early.mtime == 0
+    assert image_spec(environ={"SOURCE_DATE_EPOCH": "8835955200"}).mtime == 8835955200
     assert image_spec(mtime=4294967296).mtime == 4294967296
+    assert image_spec(mtime="now").mtime > 1795000000
+
+
+@pytest.mark.parametrize("fields, environ, message", [
+    ({"mtime": "2300-01-01T00:00:00Z"}, {}, "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+    ({"created": "2300-01-01T00:00:00Z"}, {}, "created (the files' time, without mtime): 2300-01-01T00:00:00Z is after"),
+    ({}, {"SOURCE_DATE_EPOCH": "10413792000"}, "SOURCE_DATE_EPOCH: 10413792000 is after 2262"),
+    ({"mtime": "1969-12-31T23:59:59Z"}, {}, "mtime: 1969-12-31T23:59:59Z is before 1970"),
+    ({"mtime": -1}, {}, "mtime: -1 is before 1970"),
+])
+def test_file_times_a_runtime_cannot_set_are_refused(fields, environ, message):
+    with pytest.raises(StrataError) as error:
+        image_spec(environ=environ, **fields)
+    assert message in str(error.value)
 
 
 def test_bad_source_date_epoch():

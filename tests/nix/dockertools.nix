@@ -1,0 +1,84 @@
+# dockerTools users' expressions, for the drop-in tests (tests/test_dockertools_e2e.py): what
+# nixpkgs' nixos/tests/docker-tools.nix checks, with host-made packages in place of nixpkgs'.
+{ system ? builtins.currentSystem }:
+let
+  strata = import ../.. {
+    python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system;
+  };
+  inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox shellScript;
+  hello = shellScript "hello" "hello" "echo hello from hello";
+  other = shellScript "other" "other" "echo hello from other";
+  # As buildEnv makes it when one package alone provides bin: bin is a symlink into it.
+  helloEnv = package "hello-env" ''
+    mkdir -p $out
+    ln -s ${hello}/bin $out/bin
+  '';
+  # A store path that is itself a symlink to a package.
+  helloAlias = package "hello-alias" "ln -s ${hello} $out";
+  # A name long enough that ustar splits it, in a package whose files the top layer links.
+  deep = package "deep" ''
+    dir=$out/share/a-directory-name-that-is-long/and-another-one-long-enough/to-pass-one-hundred-bytes
+    mkdir -p $dir
+    echo deep > $dir/file
+  '';
+  whiteout = package "whiteout" ''
+    mkdir -p $out/etc
+    touch $out/etc/.wh.passwd
+  '';
+in
+{
+  # A buildEnv-like package whose bin is a link, and one with a real bin/: one /bin, both files.
+  envAndPackage = strata.buildImage {
+    name = "env-and-package";
+    tag = "latest";
+    copyToRoot = [ busybox helloEnv other ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+  envAndPackageLayered = strata.buildLayeredImage {
+    name = "env-and-package-layered";
+    tag = "latest";
+    contents = [ busybox helloEnv other ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+  symlinkContents = strata.buildLayeredImage {
+    name = "symlink-contents";
+    tag = "latest";
+    contents = [ busybox helloAlias ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+  symlinkCopyToRoot = strata.buildImage {
+    name = "symlink-copy-to-root";
+    tag = "latest";
+    copyToRoot = [ busybox helloAlias ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+
+  # extraCommands that write their working directory: the same in every build.
+  pwdInFile = strata.buildImage { name = "pwd-in-file"; tag = "latest"; extraCommands = "pwd > where"; };
+  pwdInFileLayered = strata.buildLayeredImage { name = "pwd-in-file-layered"; tag = "latest";
+    extraCommands = "pwd > where"; };
+
+  # Files dated after 2242 (the 12-byte ustar field ends there; runtimes end at 2262), and links whose names
+  # ustar splits.
+  farFuture = strata.buildLayeredImage {
+    name = "far-future";
+    tag = "latest";
+    contents = [ busybox deep ];
+    mtime = "2250-01-01T00:00:00Z";  # after 2242: a PAX record
+    config.Cmd = [ "/bin/sh" "-c" "cat /share/*/*/*/file; stat -c %Y /share/*/*/*/file" ];
+  };
+  # nix2container's default creation time, before 1970.
+  yearOne = strata.buildImage { name = "year-one"; tag = "latest"; copyToRoot = busybox; created = "0001-01-01T00:00:00Z"; };
+
+  # Upstream's bashLayeredWithUser: uid/gid own the store, which a non-root user can read.
+  layeredWithUser = strata.buildLayeredImage {
+    name = "layered-with-user";
+    tag = "latest";
+    contents = [ busybox ];
+    uid = 999; gid = 998; uname = "somebody"; gname = "somegroup";
+  };
+
+  whiteoutInCopyToRoot = strata.buildImage { name = "whiteout"; copyToRoot = whiteout; };
+  uidMinusOne = strata.buildImage { name = "uid-minus-one"; copyToRoot = busybox; uid = 4294967295; };
+  mtime2300 = strata.buildLayeredImage { name = "mtime-2300"; contents = busybox; mtime = "2300-01-01T00:00:00Z"; };
+}

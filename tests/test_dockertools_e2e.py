@@ -1,0 +1,105 @@
+"""dockerTools users' expressions (tests/nix/dockertools.nix) build the image they build with
+dockerTools: nix-build in the sandbox, --check, podman load and run, and the layers' tars as
+GNU tar reads them."""
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+
+import pytest
+
+from conftest import REPO, nix_build, run
+
+pytestmark = pytest.mark.e2e
+
+DOCKERTOOLS = os.path.join(REPO, "tests", "nix", "dockertools.nix")
+
+
+def build(attr, *extra):
+    finished = nix_build(attr, *extra, expression=DOCKERTOOLS)
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout.strip()
+
+
+def loaded(attr):
+    """The image of `attr` built and loaded into podman; its reference."""
+    image = build(attr)
+    output = run("podman", "load", "-i", image)
+    return output.strip().split()[-1]
+
+
+def podman_run(reference, *command, user=None):
+    options = ["--user", user] if user else []
+    return run("podman", "run", "--rm", "--network", "none", *options, reference, *command)
+
+
+def layers_of(image):
+    """Each layer's tar bytes, bottom first."""
+    with tarfile.open(image) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        return [archive.extractfile(name).read() for name in manifest["Layers"]]
+
+
+@pytest.mark.parametrize("attr", ["envAndPackage", "envAndPackageLayered"])
+def test_a_build_env_bin_link_and_a_real_bin_give_one_bin_with_both(attr):
+    reference = loaded(attr)
+    assert podman_run(reference) == "hello from hello\n"
+    assert podman_run(reference, "/bin/other") == "hello from other\n"
+    assert "hello" in podman_run(reference, "/bin/ls", "/bin").split()
+
+
+@pytest.mark.parametrize("attr", ["symlinkContents", "symlinkCopyToRoot"])
+def test_a_store_path_that_is_a_symlink_to_a_package(attr):
+    assert podman_run(loaded(attr)) == "hello from hello\n"
+
+
+@pytest.mark.parametrize("attr, layer", [("pwdInFile", 0), ("pwdInFileLayered", -1)])
+def test_extra_commands_run_in_the_same_directory_every_build(attr, layer):
+    image = build(attr)
+    assert build(attr, "--check") == image
+    with tarfile.open(fileobj=io.BytesIO(layers_of(image)[layer])) as tar:
+        assert tar.extractfile("where").read() == b"/build/root\n"
+
+
+def test_times_after_2242_and_split_link_names_read_back_everywhere(tmp_path):
+    image = build("farFuture")
+    assert build("farFuture", "--check") == image
+    for number, data in enumerate(layers_of(image)):
+        path = tmp_path / ("layer%d.tar" % number)
+        path.write_bytes(data)
+        listed = subprocess.run(["tar", "tvf", str(path), "--full-time"], capture_output=True, text=True)
+        assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+        assert "2250-01-01 00:00:00" in listed.stdout
+    reference = loaded("farFuture")
+    assert podman_run(reference) == "deep\n8835955200\n"
+
+
+def test_a_creation_time_before_1970():
+    with tarfile.open(build("yearOne")) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        config = json.load(archive.extractfile(manifest["Config"]))
+    assert config["created"] == "0001-01-01T00:00:00Z"
+    assert run("skopeo", "inspect", "docker-archive:" + build("yearOne")).count("0001-01-01T00:00:00Z") >= 1
+
+
+def test_uid_and_gid_own_the_store_layers_and_a_non_root_user_reads_them():
+    image = build("layeredWithUser")
+    store = tarfile.open(fileobj=io.BytesIO(layers_of(image)[0])).getmembers()
+    assert {(m.uid, m.gid, m.uname, m.gname) for m in store} == {(999, 998, "somebody", "somegroup")}
+    reference = loaded("layeredWithUser")
+    busybox = next(m.name for m in store if m.name.endswith("-busybox"))
+    assert podman_run(reference, "/%s/bin/stat" % busybox, "-c", "%a %u %g", "/nix", "/nix/store", user="999") \
+        == "755 999 998\n755 999 998\n"
+
+
+@pytest.mark.parametrize("attr, message", [
+    ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
+    ("uidMinusOne", "uid: 4294967295 is not a user or group id (0 to 4294967294)"),
+    ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+])
+def test_inputs_an_image_cannot_hold_are_one_clear_error(attr, message):
+    failed = nix_build(attr, expression=DOCKERTOOLS)
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("strata: error:")]
+    assert failed.returncode != 0 and len(errors) == 1 and message in errors[0], failed.stderr
