@@ -148,7 +148,7 @@ def test_a_closure_without_store_paths_adds_no_nix(tmp_path):
 
 @pytest.mark.parametrize("attr, message", [
     ("badName", "name: 'bad name!' is not a valid image name"),
-    ("badConfig", 'config.Cmd: expected a list of strings, got "/bin/app"'),
+    ("badConfig", "config.WorkingDir: 'app' is not an absolute path, which every runtime refuses"),
     ("fifo", "extraCommands: /pipe: is a fifo; an image holds only regular files, directories and symlinks"),
 ])
 def test_bad_input_is_one_clear_error(attr, message):

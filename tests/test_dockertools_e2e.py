@@ -35,6 +35,12 @@ def podman_run(reference, *command, user=None):
     return run("podman", "run", "--rm", "--network", "none", *options, reference, *command)
 
 
+def config_of(image):
+    with tarfile.open(image) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        return json.load(archive.extractfile(manifest["Config"]))
+
+
 def layers_of(image):
     """Each layer's tar bytes, bottom first."""
     with tarfile.open(image) as archive:
@@ -77,10 +83,7 @@ def test_times_after_2242_and_split_link_names_read_back_everywhere(tmp_path):
 
 
 def test_a_creation_time_before_1970():
-    with tarfile.open(build("yearOne")) as archive:
-        manifest = json.load(archive.extractfile("manifest.json"))[0]
-        config = json.load(archive.extractfile(manifest["Config"]))
-    assert config["created"] == "0001-01-01T00:00:00Z"
+    assert config_of(build("yearOne"))["created"] == "0001-01-01T00:00:00Z"
     assert run("skopeo", "inspect", "docker-archive:" + build("yearOne")).count("0001-01-01T00:00:00Z") >= 1
 
 
@@ -92,6 +95,16 @@ def test_uid_and_gid_own_the_store_layers_and_a_non_root_user_reads_them():
     busybox = next(m.name for m in store if m.name.endswith("-busybox"))
     assert podman_run(reference, "/%s/bin/stat" % busybox, "-c", "%a %u %g", "/nix", "/nix/store", user="999") \
         == "755 999 998\n755 999 998\n"
+
+
+def test_config_field_names_in_any_case_and_a_string_cmd():
+    reference = loaded("configAsDockerReadsIt")
+    assert podman_run(reference) == "hello from hello\n"
+    assert podman_run(reference, "/bin/sh", "-c", "pwd; echo $A") == "/bin\n1\n"
+    inspected = json.loads(run("podman", "image", "inspect", reference))[0]["Config"]
+    assert inspected["Cmd"] == ["/bin/hello"] and inspected["WorkingDir"] == "/bin"
+    assert config_of(build("configAsDockerReadsIt"))["config"]["Healthcheck"] == {"Test": ["CMD", "/bin/hello"],
+                                                                                "Retries": 2}
 
 
 @pytest.mark.parametrize("attr, message", [

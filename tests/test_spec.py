@@ -35,8 +35,14 @@ def test_mtime_comes_from_mtime_then_source_date_epoch_then_created():
 
 @pytest.mark.parametrize("fields, message", [
     ({"config": "x"}, 'config: expected an object, got "x"'),
-    ({"config": {"Cmd": "/bin/sh"}}, 'config.Cmd: expected a list of strings, got "/bin/sh"'),
-    ({"config": {"cmd": ["/bin/sh"]}}, "config.cmd: not a container config field"),
+    ({"config": {"Cmd": 1}}, "config.Cmd: expected a list of strings, or a string, got 1"),
+    ({"config": {"command": ["/bin/sh"]}}, "config.command: not a container config field"),
+    ({"config": {"cmd": ["a"], "Cmd": ["b"]}}, "config.Cmd: given twice (as cmd too)"),
+    ({"config": {"WorkingDir": "app"}}, "config.WorkingDir: 'app' is not an absolute path"),
+    ({"config": {"ExposedPorts": {"http": {}}}}, "config.ExposedPorts: 'http' is not PORT"),
+    ({"config": {"Healthcheck": {"Test": "x"}}}, "config.Healthcheck: expected an object with Test"),
+    ({"config": {"Tty": "yes"}}, 'config.Tty: expected a boolean, got "yes"'),
+    ({"architecture": "x86_64"}, "architecture: 'x86_64' is not a GOARCH name (known: 386, amd64,"),
     ({"config": {"Env": ["PATH"]}}, "config.Env: 'PATH' is not NAME=VALUE"),
     ({"config": {"ExposedPorts": {"80/tcp": 1}}}, "config.ExposedPorts: expected an object whose values are {}"),
     ({"created": "yesterday"}, "created: 'yesterday' is not an RFC 3339 time"),
@@ -81,6 +87,18 @@ def test_file_times_a_runtime_cannot_set_are_refused(fields, environ, message):
     with pytest.raises(StrataError) as error:
         image_spec(environ=environ, **fields)
     assert message in str(error.value)
+
+
+def test_config_fields_are_read_as_docker_reads_them():
+    config = image_spec(config={
+        "cmd": "/bin/app", "entrypoint": ["/bin/sh", "-c"], "SHELL": "/bin/bash", "workingdir": "/srv",
+        "Healthcheck": {"Test": ["CMD", "true"], "Interval": 30000000000, "Retries": 3},
+        "OnBuild": [], "ArgsEscaped": True, "Hostname": "h", "Domainname": "d", "StopTimeout": 5,
+        "ExposedPorts": {"80/tcp": {}, "53/udp": {}, "8000-8010": {}}}).config
+    assert config["Cmd"] == ["/bin/app"] and config["Entrypoint"] == ["/bin/sh", "-c"]
+    assert config["Shell"] == ["/bin/bash"] and config["WorkingDir"] == "/srv"
+    assert {"cmd", "entrypoint", "SHELL", "workingdir"}.isdisjoint(config)
+    assert config["Healthcheck"]["Retries"] == 3 and config["StopTimeout"] == 5
 
 
 def test_bad_source_date_epoch():

@@ -78,6 +78,15 @@ in
     uid = 999; gid = 998; uname = "somebody"; gname = "somegroup";
   };
 
+  # Field names in any case and a string Cmd, as Docker reads them.
+  configAsDockerReadsIt = strata.buildLayeredImage {
+    name = "config-as-docker-reads-it";
+    tag = "latest";
+    contents = [ busybox hello ];
+    config = { cmd = "/bin/hello"; workingdir = "/bin"; Healthcheck = { Test = [ "CMD" "/bin/hello" ]; Retries = 2; };
+      env = [ "A=1" ]; };
+  };
+
   whiteoutInCopyToRoot = strata.buildImage { name = "whiteout"; copyToRoot = whiteout; };
   uidMinusOne = strata.buildImage { name = "uid-minus-one"; copyToRoot = busybox; uid = 4294967295; };
   mtime2300 = strata.buildLayeredImage { name = "mtime-2300"; contents = busybox; mtime = "2300-01-01T00:00:00Z"; };

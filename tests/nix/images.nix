@@ -56,6 +56,6 @@ in
   };
 
   badName = strata.buildImage { name = "bad name!"; copyToRoot = etc; };
-  badConfig = strata.buildImage { name = "bad-config"; config.Cmd = "/bin/app"; };
+  badConfig = strata.buildImage { name = "bad-config"; config.WorkingDir = "app"; };
   fifo = strata.buildImage { name = "fifo"; extraCommands = "mkfifo pipe"; };
 }
