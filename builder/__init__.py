@@ -3,6 +3,7 @@
 The pipeline, one module a stage, each importing only the stages before it:
 
     errors, output  the one user-facing error; outputs that are all or nothing
+    progress        the lines the builders print on stderr
     naming          image references: lowercasing and the reference grammar
     streams         sinks that hash, count, compress (in parallel) and write what passes
     spec            the JSON documents the Nix functions hand over (the one seam), checked

@@ -22,7 +22,7 @@ import hashlib
 import os
 import shutil
 
-from . import tarwriter, workers
+from . import progress, tarwriter, workers
 from .errors import StrataError
 from .filedata import CHUNK
 from .imageconfig import canonical_json
@@ -86,6 +86,8 @@ def finish_images(target, images):
             written.add(name)
             target.add_file(name, data)
     target.close()
+    for config, _, repo_tags in images:
+        progress.image(", ".join(repo_tags), config)
 
 
 def _digest(data):

@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 
-from . import extracommands, fstree, graph, layering
+from . import extracommands, fstree, graph, layering, progress
 from .errors import StrataError
 from .layer import Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
@@ -97,6 +97,7 @@ def _write_output(spec, entries, owner, store_paths, keep_blob):
         else:
             layer = write_layer(plan, None, spec.compressor, segments)
         _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+    progress.layer(spec.layer_name, len(store_paths), layer.size)
 
 
 def _write_record(directory, layer, name, store_paths, spec, segments):

@@ -11,7 +11,7 @@ import functools
 import json
 import os
 
-from . import imageformats, storetar
+from . import imageformats, progress, storetar
 from .errors import StrataError
 from .imageconfig import History, image_config
 from .layer import TarPlan, write_layer
@@ -77,7 +77,8 @@ def _write(target, image, spec, base, sources):
         writers = [functools.partial(write_layer, plan, compressor=spec.compressor, frames=frames)
                    for _, plan, frames in _in_turn(planned)]
     written = dict(zip(planned, target.add_streamed_blobs(writers)))
-    for source in sources:
+    total = len(layers) + len(sources)
+    for number, source in enumerate(sources, len(layers) + 1):
         if source in written:
             layers.append(written[source])
         elif source.blob is None:
@@ -85,6 +86,7 @@ def _write(target, image, spec, base, sources):
         else:
             target.add_blob_file(source.blob, source.layer)
             layers.append(source.layer)
+        progress.layer(source.name, len(source.store_paths), layers[-1].size, (number, total))
     config = image_config(image, [layer.diff_id for layer in layers],
                           [History("strata", source.name) for source in sources], base)
     imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
@@ -120,7 +122,7 @@ def write_stream_script(image, spec):
         "import sys",
         "sys.path.insert(0, %r)" % source_dir,
         "from builder.streaming import main",
-        "sys.exit(main(%r))" % json.dumps(document, sort_keys=True),
+        "sys.exit(main(%r, sys.argv[1:]))" % json.dumps(document, sort_keys=True),
         "",
     ])
     with output_file(image.out) as stream:

@@ -14,14 +14,16 @@ from .errors import StrataError
 def pull_image(spec):
     """The ``pull-image`` command: `spec` a spec.PullSpec."""
     temporary = os.environ.get("NIX_BUILD_TOP") or os.environ.get("TMPDIR") or "/tmp"
-    command = [
-        spec.skopeo, "--tmpdir", temporary, "--insecure-policy",
-        "--override-os", spec.os, "--override-arch", spec.arch,
+    command = [spec.skopeo, "--tmpdir", temporary, "--insecure-policy", "--override-os", spec.os,
+               "--override-arch", spec.arch] + (["--override-variant", spec.variant] if spec.variant else []) + [
         "copy", "--src-tls-verify=%s" % ("true" if spec.tls_verify else "false"),
         "docker://%s@%s" % (spec.image_name, spec.image_digest),
         "docker-archive:%s:%s:%s" % (spec.out, spec.final_image_name, spec.final_image_tag),
     ]
     environment = {"HOME": temporary, "PATH": "/usr/bin:/bin", "TMPDIR": temporary}
+    environment.update((name, value) for name, value in os.environ.items() if name.lower().endswith("_proxy"))
+    if spec.ssl_cert_file:
+        environment["SSL_CERT_FILE"] = spec.ssl_cert_file
     try:
         finished = subprocess.run(command, env=environment)
     except OSError as error:

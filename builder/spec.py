@@ -58,7 +58,8 @@ An image to flatten (ExportSpec; export-image): ``base``. Images to merge (Merge
 merge-images): ``images``, a list of such directories, and ``mtime``.
 
 An image to pull (PullSpec; pull-image): ``imageName``, ``imageDigest``, ``os``, ``arch``,
-``finalImageName``, ``finalImageTag``, ``tlsVerify``, ``skopeo`` (the binary).
+``variant``, ``finalImageName``, ``finalImageTag``, ``tlsVerify``, ``skopeo`` (the binary),
+``sslCertFile`` (a CA bundle for skopeo, or null).
 
 A base image to read (BaseSpec; read-base-image):
 
@@ -101,7 +102,8 @@ MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
 """Images to put in one archive (merge-images): ``images``, each as read-base-image wrote it."""
 
 PullSpec = collections.namedtuple(
-    "PullSpec", "out image_name image_digest os arch final_image_name final_image_tag tls_verify skopeo")
+    "PullSpec", "out image_name image_digest os arch variant final_image_name final_image_tag tls_verify skopeo"
+                " ssl_cert_file")
 """An image to pull from a registry (pull-image)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
@@ -238,11 +240,13 @@ def pull_spec(document, out=None):
         image_name=image_name,
         image_digest=digest,
         os=fields.get("os", str, "linux"),
-        arch=fields.get("arch", str, "amd64"),
+        arch=check_architecture(fields.get("arch", str, "amd64")),
+        variant=fields.get("variant", str, None),
         final_image_name=naming.image_name(fields.get("finalImageName", str, image_name)),
         final_image_tag=naming.image_tag(fields.get("finalImageTag", str, "latest")),
         tls_verify=fields.get("tlsVerify", bool, True),
         skopeo=fields.get("skopeo", str),
+        ssl_cert_file=fields.get("sslCertFile", str, None),
     )
 
 

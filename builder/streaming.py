@@ -11,17 +11,28 @@ which every loader refuses, so a broken image is never loaded.
 import json
 import sys
 
-from . import imageformats, storetar, workers
+from . import imageformats, naming, progress, storetar, workers
 from .errors import StrataError
 from .layer import Layer, TarPlan, write_tar
 from .layerbuild import store_layer_entries
 from .tarwriter import Owner
 
 
-def main(document_text):
+USAGE = """usage: %s [-t NAME:TAG | --repo_tag NAME:TAG]
+Writes the image to stdout as a Docker archive (pipe it to podman load or docker load);
+-t / --repo_tag loads it under another name and tag, as dockerTools' stream script does."""
+
+
+def main(document_text, argv=()):
     document = json.loads(document_text)
     try:
-        stream_image(document, sys.stdout.buffer)
+        repo_tag = _repo_tag(list(argv), document["repoTag"])
+        if repo_tag is None:
+            print(USAGE % sys.argv[0])
+            return 0
+        if sys.stdout.isatty():
+            raise StrataError("stdout is a terminal; pipe the image to podman load or docker load")
+        stream_image(dict(document, repoTag=repo_tag), sys.stdout.buffer)
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)
         return 1
@@ -33,6 +44,22 @@ def main(document_text):
     return 0
 
 
+def _repo_tag(argv, default):
+    """The NAME:TAG the command line asks for (`default` if none), or None for --help."""
+    if not argv:
+        return default
+    if argv[0] in ("-h", "--help"):
+        return None
+    if len(argv) == 1 and argv[0].startswith("--repo_tag="):
+        argv = ["--repo_tag", argv[0].split("=", 1)[1]]
+    if len(argv) != 2 or argv[0] not in ("-t", "--repo_tag"):
+        raise StrataError("the command line: %r is not understood; see --help" % " ".join(argv))
+    name, colon, tag = argv[1].rpartition(":")
+    if not colon or "/" in tag:
+        raise StrataError("--repo_tag: %r is not NAME:TAG" % argv[1])
+    return "%s:%s" % (naming.image_name(name), naming.image_tag(tag))
+
+
 def stream_image(document, stream):
     target = imageformats.TarTarget(stream, document["mtime"])
     regenerated = [entry for entry in document["layers"] if not entry["blob"]]
@@ -41,8 +68,9 @@ def stream_image(document, stream):
     writers = iter([_regenerate(entry, plan, frames) for entry, plan, frames
                      in zip(regenerated, plans, storetar.frames_of_layers([plan.jobs for plan in plans]))])
     layers = []
-    for entry in document["layers"]:
+    for number, entry in enumerate(document["layers"], 1):
         layer = Layer(**entry["layer"])
+        progress.layer(entry["name"], len(entry.get("storePaths", [])), layer.size, (number, len(document["layers"])))
         if entry["blob"]:
             target.add_blob_file(entry["blob"], layer)
         else:

@@ -28,7 +28,8 @@
 #                         nix2container's name, is accepted too)
 #   nixUid nixGid         0 0: owner of /nix (the store and the database); uid/gid own the rest
 #   meta                  as for any derivation
-# passthru: imageName, imageTag, buildArgs.
+#   diskSize buildVMMemorySize  accepted and ignored: they size dockerTools' VM; strata has none
+# passthru: imageName, imageTag, buildArgs, override.
 plumbing:
 let
   inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences;
@@ -58,6 +59,8 @@ args@{ name
 , nixGid ? 0
 , runAsRoot ? null
 , meta ? { }
+, diskSize ? 1024
+, buildVMMemorySize ? 512
 }:
 let
   roots =

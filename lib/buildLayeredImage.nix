@@ -30,11 +30,17 @@
 #                         (`initializeNixDatabase` is accepted too)
 #   nixUid nixGid         null null: set the owner of /nix, the store layers and the
 #                         database apart from uid/gid
-# passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs.
+#   debug                 accepted; strata's builders always say what they write, on stderr
+# passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs, and `stream`,
+# the streamLayeredImage of the same arguments.
 plumbing:
-import ./mkLayeredImage.nix plumbing {
-  command = "build-layered-image";
-  stream = false;
-  derivationName = baseName: format:
-    if format == "oci" then "oci-image-${baseName}" else "docker-image-${baseName}.tar";
-}
+let
+  build = import ./mkLayeredImage.nix plumbing {
+    command = "build-layered-image";
+    stream = false;
+    derivationName = baseName: format:
+      if format == "oci" then "oci-image-${baseName}" else "docker-image-${baseName}.tar";
+  };
+  streamLayeredImage = import ./streamLayeredImage.nix plumbing;
+in
+args: build args // { stream = streamLayeredImage (builtins.removeAttrs args [ "format" "compressor" ]); }

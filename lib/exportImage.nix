@@ -2,7 +2,8 @@
 # any number of layers): whiteouts and opaque directories applied, paths resolved through
 # the image's symlinks as a runtime resolves them.
 # Arguments: fromImage (an archive or OCI layout), fromImageName and fromImageTag (null: the
-# first image), name (default: NAME-rootfs.tar, after the image's derivation name).
+# first image), name (default: NAME-rootfs.tar, after the image's derivation name); diskSize
+# is accepted and ignored (it sizes dockerTools' VM).
 plumbing:
 let
   inherit (plumbing) runBuilder readBaseImage;
@@ -11,6 +12,7 @@ in
 , fromImageName ? null
 , fromImageTag ? null
 , name ? null
+, diskSize ? 1024
 }:
 let
   base = readBaseImage { inherit fromImage fromImageName fromImageTag; };

@@ -40,6 +40,8 @@ args@{ name
 , fromImageTag ? null
 , passthru ? { }
 , meta ? { }
+, debug ? false
+, layeringPipeline ? null
 }:
 let
   imageName = toLower name;
@@ -149,6 +151,12 @@ let
   unsupported = argument: why: throw "strata.${if stream then "streamLayeredImage" else "buildLayeredImage"}: `${argument}` ${why}";
 in
 if maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
+else if stream && args ? format then
+  unsupported "format" "is buildLayeredImage's: a stream is a Docker archive (pipe it to skopeo for another format)"
+else if stream && args ? compressor then
+  unsupported "compressor" "is buildLayeredImage's: a stream's layers are uncompressed, as dockerTools streams them"
+else if layeringPipeline != null then
+  unsupported "layeringPipeline" "is not supported yet; strata groups the closure by size and sharing (see the README), or take `layers`"
 else if enableFakechroot then
   unsupported "enableFakechroot" "is not supported yet; fakeRootCommands run under fakeroot in the layer's root"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then

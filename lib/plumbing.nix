@@ -1,6 +1,6 @@
 # What the public functions share: running the Python builder, small derivations, names
 # and platforms. Not part of the API.
-{ python3, system, shell, toolsPath, skopeo, fakeroot }:
+{ python3, system, shell, toolsPath, skopeo, fakeroot, binShell, envBinary, caBundle, shadow }:
 let
   # The builder's Python package, alone in the store: editing tests or docs rebuilds nothing.
   src = builtins.path {
@@ -51,7 +51,50 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath interpreter skopeo fakeroot;
+  inherit system shell toolsPath interpreter skopeo fakeroot shadow;
+
+  # As nixpkgs' lib.makeOverridable: `f args` with `override`, which calls `f` again with
+  # the arguments updated by an attribute set, or by a function of the old ones.
+  makeOverridable = f: args:
+    let
+      result = f args;
+      changed = changes:
+        let new = if builtins.isFunction changes then changes args else changes; in
+        if builtins.isAttrs args && builtins.isAttrs new then args // new else new;
+    in
+    if builtins.isAttrs result then result // { override = changes: makeOverridable f (changed changes); }
+    else result;
+
+  # A host file copied into the store (a store path is taken as it is), for the helpers;
+  # `argument` names strata's argument in the error when there is none.
+  storeFile = argument: helper: path:
+    if path == null then
+      throw "strata.${helper}: no ${argument}; pass `pkgs`, or `${argument}` (a store path or a host file) to strata"
+    else if builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) path == builtins.storeDir + "/" then path
+    else "${builtins.path { inherit path; name = baseNameOf path; }}";
+  inherit binShell envBinary caBundle;
+
+  # A store path holding `files`: { "etc/passwd" = { text = "..."; }; "bin/sh" = { link = "..."; };
+  # "var/empty" = { directory = true; }; }. Links may name store paths (they become references).
+  writeTree = name: files:
+    builtins.derivation {
+      inherit name system;
+      builder = interpreter;
+      files = builtins.toJSON files;
+      args = [ "-I" "-S" "-c" ''
+        import json, os
+        out = os.environ["out"]
+        os.mkdir(out)
+        for path, what in sorted(json.loads(os.environ["files"]).items()):
+            target = os.path.join(out, path)
+            os.makedirs(target if what.get("directory") else os.path.dirname(target), exist_ok=True)
+            if "link" in what:
+                os.symlink(what["link"], target)
+            elif "text" in what:
+                with open(target, "w") as stream:
+                    stream.write(what["text"])
+      '' ];
+    };
 
   # A derivation whose builder is `python3 -m builder <command>`. It uses structured attrs,
   # so Nix writes `attrs` into .attrs.json, which is the builder's JSON spec: the one seam

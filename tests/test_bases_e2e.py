@@ -167,6 +167,11 @@ def test_pull_image_by_digest_in_the_sandbox_then_build_on_it(registry, tmp_path
     image = built("exported", expression=write_expression(tmp_path, on_pulled))
     run("podman", "load", "-q", "-i", image)
     assert podman_run("localhost/on-pulled:v1") == "hello on 1 2 \n"
+    sri = run("nix", "--extra-experimental-features", "nix-command", "hash", "to-sri", got.group(1)).strip()
+    by_sri = ('strata.pullImage { imageName = "%s"; imageDigest = "%s"; hash = "%s"; tlsVerify = false;'
+              ' finalImageName = "pulled-base"; finalImageTag = "v1"; }' % (remote, digest, sri))
+    assert built("exported", expression=write_expression(tmp_path, by_sri)) == built(
+        "exported", expression=write_expression(tmp_path, pulled % got.group(1))), "an SRI hash names the same archive"
 
 
 def test_check_rebuilds_bases_exports_merges_and_images_over_them_bit_for_bit():

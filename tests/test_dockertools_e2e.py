@@ -107,6 +107,69 @@ def test_config_field_names_in_any_case_and_a_string_cmd():
                                                                                 "Retries": 2}
 
 
+def test_the_helpers_bin_sh_usr_bin_env_ca_certificates_and_fake_nss_with_a_user():
+    assert podman_run(loaded("helpers")).splitlines() == [
+        "hi /home/app", "root:x:0:0:root user:/var/empty:/bin/sh", "app:x:1000:1000::/home/app:/bin/sh",
+        "nobody:x:65534:65534:nobody:/var/empty:/bin/sh", "ca"]
+
+
+def test_the_stream_script_takes_repo_tag_and_says_what_it_writes():
+    script = build("stream")
+    streamed = subprocess.run([script, "-t", "Other/Name:v2"], capture_output=True)
+    assert streamed.returncode == 0, streamed.stderr
+    said = streamed.stderr.decode().splitlines()
+    assert said[0].startswith("strata: layer 1/3: layer-busybox (1 store path, ")
+    assert said[-1].startswith("strata: image other/name:v2, ID sha256:")
+    with tarfile.open(fileobj=io.BytesIO(streamed.stdout)) as archive:
+        assert json.load(archive.extractfile("manifest.json"))[0]["RepoTags"] == ["other/name:v2"]
+    archive = subprocess.run([script, "--repo_tag", "other/name:v3"], capture_output=True, check=True).stdout
+    assert "localhost/other/name:v3" in subprocess.run(["podman", "load"], input=archive, capture_output=True).stdout.decode()
+    assert podman_run("localhost/other/name:v3") == "hello from hello\n"
+    bad = subprocess.run([script, "-t", "Bad Name:v1"], capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stdout == "" and "name: 'Bad Name' is not a valid image name" in bad.stderr
+    assert "--repo_tag" in subprocess.run([script, "--help"], capture_output=True, text=True).stdout
+
+
+def evaluate(expression):
+    """`expression` evaluated with strata as `s` (host python, shell and skopeo)."""
+    return subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E",
+                           'let s = import %s { python3 = "/usr/bin/python3"; shell = "/bin/sh"; skopeo = "/usr/bin/skopeo"; }; in %s'
+                           % (REPO, expression)], capture_output=True, text=True)
+
+
+def test_docker_tools_arguments_and_attributes_evaluate():
+    evaluated = evaluate("""{
+      override = ((s.buildImage { name = "x"; tag = "a"; }).override { tag = "b"; }).imageTag;
+      overrideFunction = ((s.buildLayeredImage { name = "x"; tag = "a"; }).override (old: { tag = old.tag + "c"; })).imageTag;
+      withNixDb = (s.buildImageWithNixDb { name = "x"; }).drvAttrs.includeNixDB;
+      layeredWithNixDb = (s.buildLayeredImageWithNixDb { name = "x"; }).drvAttrs.nixDbLayer != null;
+      vmSizes = (s.buildImage { name = "x"; diskSize = 2048; buildVMMemorySize = 1024; }).imageName;
+      exportDiskSize = (s.exportImage { fromImage = s.buildImage { name = "x"; }; diskSize = 2048; }).name;
+      stream = (s.buildLayeredImage { name = "x"; compressor = "none"; }).stream.isExe;
+      streamDebug = (s.streamLayeredImage { name = "x"; debug = true; }).isExe;
+      mtimeNow = (s.streamLayeredImage { name = "x"; mtime = "now"; }).isExe;
+    }""")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout) == {
+        "override": "b", "overrideFunction": "ac", "withNixDb": True, "layeredWithNixDb": True, "vmSizes": "x",
+        "exportDiskSize": "x-rootfs.tar", "stream": True, "streamDebug": True, "mtimeNow": True}
+
+
+@pytest.mark.parametrize("expression, message", [
+    ('(s.streamLayeredImage { name = "x"; format = "oci"; }).drvPath', "strata.streamLayeredImage: `format` is buildLayeredImage's"),
+    ('(s.streamLayeredImage { name = "x"; compressor = "gz"; }).drvPath', "strata.streamLayeredImage: `compressor` is buildLayeredImage's"),
+    ('(s.buildLayeredImage { name = "x"; layeringPipeline = [ ]; }).drvPath', "`layeringPipeline` is not supported yet"),
+    ('(s.pullImage { imageName = "a"; imageDigest = "sha256:0"; hash = "abc"; }).drvPath', "`hash` must be an SRI hash"),
+    ("s.binSh", "strata.binSh: no binShell; pass `pkgs`, or `binShell`"),
+    ("s.usrBinEnv", "strata.usrBinEnv: no envBinary; pass `pkgs`, or `envBinary`"),
+    ("s.caCertificates", "strata.caCertificates: no caBundle; pass `pkgs`, or `caBundle`"),
+    ("s.shadowSetup", "strata.shadowSetup: no shadow; pass `pkgs`, or `shadow`"),
+])
+def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(expression, message):
+    evaluated = evaluate(expression)
+    assert evaluated.returncode != 0 and message in evaluated.stderr, evaluated.stderr
+
+
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("uidMinusOne", "uid: 4294967295 is not a user or group id (0 to 4294967294)"),

@@ -96,7 +96,9 @@ def test_a_store_path_changed_after_the_build_stops_the_stream_naming_it(store):
         changed.write("X")
     run = subprocess.run([str(tmp_path / "stream")], capture_output=True)
     assert run.returncode == 1
-    assert run.stderr.decode().startswith("strata: error: %s: differs from when the image was built" % paths["lib"])
+    said = run.stderr.decode().splitlines()
+    assert said[0] == "strata: layer 1/4: layer-base (1 store path, 4096 bytes)", "progress, a line a layer"
+    assert said[-1].startswith("strata: error: %s: differs from when the image was built" % paths["lib"])
     with pytest.raises(tarfile.ReadError):
         tarfile.open(fileobj=io.BytesIO(run.stdout)).getmembers()
 

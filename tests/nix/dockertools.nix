@@ -6,6 +6,11 @@ let
     python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system;
   };
   inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox shellScript;
+  # The helpers' parts from the host: a static busybox is a shell and an env in any image.
+  withHelpers = import ../.. {
+    python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system;
+    binShell = "/bin/busybox"; envBinary = "/bin/busybox"; caBundle = toString ./stand-in-ca-bundle.crt;
+  };
   hello = shellScript "hello" "hello" "echo hello from hello";
   other = shellScript "other" "other" "echo hello from other";
   # As buildEnv makes it when one package alone provides bin: bin is a symlink into it.
@@ -86,6 +91,23 @@ in
     config = { cmd = "/bin/hello"; workingdir = "/bin"; Healthcheck = { Test = [ "CMD" "/bin/hello" ]; Retries = 2; };
       env = [ "A=1" ]; };
   };
+
+  # dockerTools' helpers, fakeNss with a user through override.
+  helpers = withHelpers.buildImage {
+    name = "helpers";
+    tag = "latest";
+    copyToRoot = with withHelpers; [ binSh usrBinEnv caCertificates
+      (fakeNss.override { extraPasswdLines = [ "app:x:1000:1000::/home/app:/bin/sh" ]; extraGroupLines = [ "app:x:1000:" ]; }) ];
+    config = {
+      User = "app";
+      Cmd = [ "/usr/bin/env" "GREETING=hi" "/bin/sh" "-c"
+        "echo $GREETING $HOME; while read line; do echo $line; done < /etc/passwd; [ -f /etc/pki/tls/certs/ca-bundle.crt ] && echo ca" ];
+    };
+  };
+
+  # A stream, for -t/--repo_tag and its progress lines.
+  stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
+    config.Cmd = [ "/bin/hello" ]; };
 
   whiteoutInCopyToRoot = strata.buildImage { name = "whiteout"; copyToRoot = whiteout; };
   uidMinusOne = strata.buildImage { name = "uid-minus-one"; copyToRoot = busybox; uid = 4294967295; };
