@@ -95,8 +95,9 @@ LayerSpec = collections.namedtuple("LayerSpec", [
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
 """Which image of an archive or layout to read as a base (read-base-image)."""
 
-ExportSpec = collections.namedtuple("ExportSpec", "out base")
-"""An image to flatten (export-image): ``base``, as read-base-image wrote it."""
+ExportSpec = collections.namedtuple("ExportSpec", "out base mtime")
+"""An image to flatten (export-image): ``base``, as read-base-image wrote it; ``mtime`` the
+time of the directories only the layers' entries imply."""
 
 MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
 """Images to put in one archive (merge-images): ``images``, each as read-base-image wrote it."""
@@ -216,9 +217,9 @@ def layer_spec(document, out=None, environ=os.environ):
     )
 
 
-def export_spec(document, out=None):
+def export_spec(document, out=None, environ=os.environ):
     fields = _Fields(document)
-    return ExportSpec(out=_out(fields, out), base=fields.get("base", str))
+    return ExportSpec(out=_out(fields, out), base=fields.get("base", str), mtime=_mtime(fields, environ))
 
 
 def merge_spec(document, out=None, environ=os.environ):

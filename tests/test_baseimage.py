@@ -106,9 +106,21 @@ def test_export_applies_whiteouts_and_writes_through_links(tmp_path):
     read(tmp_path, docker_archive(tmp_path / "a.tar", GOOD))
     out = tmp_path / "rootfs.tar"
     export_image(spec.export_spec({"base": str(tmp_path / "base"), "outputs": {"out": str(out)}}))
-    members = {member.name: member for member in tarfile.open(out).getmembers()}
-    assert sorted(members) == ["bin", "dev/null", "etc", "etc/group", "usr/bin", "usr/bin/sh", "usr/bin/tool"]
-    assert members["dev/null"].ischr()
+    listed = tarfile.open(out).getmembers()
+    assert [member.name for member in listed] == [
+        ".", "./bin", "./dev", "./dev/null", "./etc", "./etc/group", "./usr", "./usr/bin", "./usr/bin/sh",
+        "./usr/bin/tool"], "as tar --sort=name of the root writes it: the root, directories before what they hold"
+    members = {member.name: member for member in listed}
+    assert members["./dev/null"].ischr() and members["./usr"].isdir() and members["./usr"].mode == 0o755
+
+
+def test_export_writes_hard_links_as_copies(tmp_path):
+    layers = [[entry("a", b"data"), entry("b", kind=tarfile.LNKTYPE, linkname="a")], [entry(".wh.a")]]
+    read(tmp_path, docker_archive(tmp_path / "a.tar", layers))
+    out = tmp_path / "rootfs.tar"
+    export_image(spec.export_spec({"base": str(tmp_path / "base"), "outputs": {"out": str(out)}}))
+    with tarfile.open(out) as exported:
+        assert exported.getnames() == [".", "./b"] and exported.extractfile("./b").read() == b"data"
 
 
 def test_an_image_picked_by_name_and_tag(tmp_path):

@@ -48,6 +48,9 @@ rec {
     contents = app; config.Cmd = [ "/bin/app" ]; maxLayers = 4; };
   exportedUsr = strata.exportImage { fromImage = onUsrBase; };
   merged = strata.mergeImages [ onBase baseGzipped usrBase ];
+  # base and baseGzipped are one image: written once. Another image named base-one:v1 clashes.
+  mergedTwice = strata.mergeImages [ base baseGzipped usrBase ];
+  mergedClash = strata.mergeImages [ base (strata.buildImage { name = "base-one"; tag = "v1"; copyToRoot = app; }) ];
   fromMerged = strata.buildImage { name = "from-merged"; tag = "v1"; fromImage = merged; fromImageName = "usr-base";
     fromImageTag = "v1"; copyToRoot = app; config.Cmd = [ "/bin/app" ]; };
   # Nix databases merged with a base image's.
