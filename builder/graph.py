@@ -101,6 +101,12 @@ def referenced(graph, carriers):
     return roots
 
 
+def tops(graph, paths):
+    """The paths of `paths` that no other of them refers to: the roots of a closed set."""
+    inner = {reference for path in paths for reference in graph[path].references if reference != path}
+    return paths - inner
+
+
 def referenced_closure(graph, carriers):
     """The closure of what the `carriers` refer to (see referenced)."""
     return closure(graph, referenced(graph, carriers))

@@ -16,14 +16,16 @@ from .tarwriter import Owner, numeric_owner
 def build_image(image, spec):
     """The ``build-image`` command: `image` a spec.ImageSpec, `spec` the layer's LayerSpec."""
     closure = load_graph(image.closure)
-    carriers = spec.copy_to_root + ([image.config_refs] if image.config_refs else [])
-    roots = graph.referenced(closure, carriers)
-    store_paths = graph.closure(closure, roots)
     owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
     nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
     base = base_image(image.base)
     with contextlib.ExitStack() as cleanup:
-        entries = fstree.entries(layer_root(spec, store_paths, cleanup))
+        root, roots = layer_root(spec, closure, cleanup)
+        if image.config_refs:
+            roots |= graph.referenced(closure, [image.config_refs])
+        store_paths = graph.closure(closure, roots)
+        fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
+        entries = fstree.entries(root)
         if base:
             entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
         plan = TarPlan(entries, spec.mtime, owner, store_owner=nix_owner)

@@ -7,8 +7,15 @@ again from the store and check it path by path::
 
     {"diffId", "digest", "size", "mediaType",     the layer.Layer
      "name", "storePaths", "storeDir",             what it holds
+     "references",                                 the store paths its other files need
      "mtime", "uid", "gid", "uname", "gname",      how its entries were written
      "blob": true | false, "segments": {path: sha256 of that path's tar bytes} | null}
+
+``references`` is the closure of what the files outside the store name (see layer_root):
+an image that takes the layer takes those paths too, as dockerTools takes the closure of
+its customisation layer. The record names them, so Nix makes them the derivation's
+references, and an image that lists the layer in its exportReferencesGraph gets their
+graph.
 
 Only layers made of whole store paths (no copied root, no extraCommands) may leave out the
 blob, since only they can be written again from the store alone.
@@ -37,6 +44,7 @@ class LayerRecord:
         self.layer = Layer(document["diffId"], document["digest"], document["size"], document["mediaType"])
         self.name = document["name"]
         self.store_paths = document["storePaths"]
+        self.references = document["references"]
         self.store_dir = document["storeDir"]
         self.mtime = document["mtime"]
         self.owner = Owner(document["uid"], document["gid"], document["uname"], document["gname"])
@@ -58,13 +66,17 @@ def build_layer(spec):
     if not spec.keep_blob and (spec.copy_to_root or spec.contents or extracommands.wanted(spec)
                                or spec.compressor != "none"):
         raise StrataError("keepBlob: only a layer of store paths alone, uncompressed, can go without its blob")
-    store_paths = spec.store_paths or _deps_paths(spec)
+    closure = load_graph(spec.closure) if spec.closure is not None else {}
+    store_paths = spec.store_paths or _deps_paths(spec, closure)
     with contextlib.ExitStack() as cleanup:
-        entries = fstree.entries(layer_root(spec, store_paths, cleanup))
+        root, named = layer_root(spec, closure, cleanup)
+        references = graph.closure(closure, named)
+        fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
+        entries = fstree.entries(root)
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         if spec.base:
             entries = over_base(entries, base_image(spec.base).tree, owners(entries, owner), spec.store_dir)
-        _write_output(spec, entries, owner, store_paths, spec.keep_blob)
+        _write_output(spec, entries, owner, store_paths, spec.keep_blob, references)
 
 
 def build_nix_db_layer(image, spec):
@@ -75,6 +87,8 @@ def build_nix_db_layer(image, spec):
     roots = set(spec.deps)
     if image.config_refs:
         roots |= graph.referenced(closure, [image.config_refs])
+    for record in _customisation(image):
+        roots |= graph.tops(closure, set(record.references) - graph.closure(closure, roots))
     paths = graph.closure(closure, roots)
     owner = numeric_owner(image.nix_uid, image.nix_gid)
     from . import nixdb  # here, not above: sqlite3's import would cost every layer's start
@@ -82,10 +96,10 @@ def build_nix_db_layer(image, spec):
     with extracommands.scratch_directory("nix-db") as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
-        _write_output(spec, entries, owner, [], keep_blob=True)
+        _write_output(spec, entries, owner, [], keep_blob=True, references=set())
 
 
-def _write_output(spec, entries, owner, store_paths, keep_blob):
+def _write_output(spec, entries, owner, store_paths, keep_blob, references):
     """A layer derivation's output: the blob (or, without it, each store path's digest)
     and the record."""
     segments = None if keep_blob else {}
@@ -96,14 +110,14 @@ def _write_output(spec, entries, owner, store_paths, keep_blob):
                 layer = write_layer(plan, stream, spec.compressor)
         else:
             layer = write_layer(plan, None, spec.compressor, segments)
-        _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments)
+        _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments, references)
     progress.layer(spec.layer_name, len(store_paths), layer.size)
 
 
-def _write_record(directory, layer, name, store_paths, spec, segments):
+def _write_record(directory, layer, name, store_paths, spec, segments, references):
     record = {
         "diffId": layer.diff_id, "digest": layer.digest, "size": layer.size, "mediaType": layer.media_type,
-        "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir,
+        "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir, "references": sorted(references),
         "mtime": spec.mtime, "uid": spec.uid, "gid": spec.gid, "uname": spec.uname, "gname": spec.gname,
         "blob": segments is None, "segments": segments,
     }
@@ -111,15 +125,18 @@ def _write_record(directory, layer, name, store_paths, spec, segments):
         json.dump(record, stream, sort_keys=True, indent=1)
 
 
-def layer_root(spec, store_paths, cleanup):
-    """The tree of a layer: copyToRoot copied and contents linked at /, extraCommands run
-    on them, and the store paths under the store directory."""
+def layer_root(spec, closure, cleanup):
+    """The tree of a layer outside the store (copyToRoot copied and contents linked at /,
+    extraCommands run on them), and the store paths it names: what the copied items refer
+    to and the linked items themselves, or, where commands ran, the paths of `closure` (the
+    spec's graph: their input closure) that the files they left name."""
     root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks, linked_items=spec.contents)
-    if extracommands.wanted(spec):
-        scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
-        root = extracommands.run(root, spec, scratch)
-    fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
-    return root
+    if not extracommands.wanted(spec):
+        return root, (graph.referenced(closure, spec.copy_to_root) | set(spec.contents)) if closure else set()
+    scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
+    root = extracommands.run(root, spec, scratch)
+    from .references import named_paths  # here, not above: most layers run no commands
+    return root, named_paths(root, closure)
 
 
 def store_layer_entries(store_dir, store_paths):
@@ -139,8 +156,8 @@ def plan_layers(image, spec):
 
 def planned_groups(image, lower, store_dir):
     """(name, store paths) of the layers that hold the image's store paths (the closure of
-    ``contents`` and of what ``config`` refers to) which no layer in `lower` (LayerRecords)
-    holds, nor the base image, within what ``maxLayers`` leaves for them beside the base's
+    ``contents``, of what ``config`` refers to, and the references of the layers in `lower`
+    (LayerRecords) and of the customisation layer) which no layer in `lower` holds, nor the base image, within what ``maxLayers`` leaves for them beside the base's
     layers, `lower`, the Nix database and the top layer."""
     if not image.include_store_paths:
         return []
@@ -148,6 +165,8 @@ def planned_groups(image, lower, store_dir):
     wanted = graph.closure(closure, image.contents)
     if image.config_refs:
         wanted |= graph.referenced_closure(closure, [image.config_refs])
+    for record in lower + _customisation(image):
+        wanted.update(record.references)
     for record in lower:
         wanted.difference_update(record.store_paths)
     base = base_image(image.base)
@@ -163,6 +182,11 @@ def planned_groups(image, lower, store_dir):
     return [(_group_name(closure, group), group) for group in layering.plan(closure, wanted, budget)]
 
 
+def _customisation(image):
+    """The image's customisation layer's record, in a list (empty without one)."""
+    return [read_record(image.customisation_layer)] if image.customisation_layer else []
+
+
 def load_graph(closure):
     """The graph from a spec's ``closure``: a structured-attrs list or a file's path."""
     if closure is None:
@@ -172,11 +196,11 @@ def load_graph(closure):
     return graph.from_structured(closure, "closure")
 
 
-def _deps_paths(spec):
+def _deps_paths(spec, closure):
     """The closure of ``deps`` less what the ``lowerLayers`` hold (explicit layers)."""
     if not spec.deps:
         return []
-    paths = graph.closure(load_graph(spec.closure), spec.deps)
+    paths = graph.closure(closure, spec.deps)
     for directory in spec.lower_layers:
         paths.difference_update(read_record(directory).store_paths)
     return paths

@@ -32,7 +32,7 @@
 # passthru: imageName, imageTag, buildArgs, override.
 plumbing:
 let
-  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences;
+  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences commandsReferences;
 in
 args@{ name
 , tag ? null
@@ -87,7 +87,7 @@ let
       copyToRoot = roots;
       base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
       storeDir = builtins.storeDir;
-      exportReferencesGraph.closure = roots ++ [ configRefs ];
+      exportReferencesGraph.closure = roots ++ [ configRefs ] ++ commandsReferences (baseName imageName) extraCommands;
     };
   };
 in

@@ -53,6 +53,9 @@ runBuilder {
     contents = toList contents;
     copyToRoot = toList copyToRoot;
     storeDir = builtins.storeDir;
-    exportReferencesGraph.closure = toList deps;
+    # deps' closure, and what copyToRoot, contents and the commands may name: the store paths
+    # the layer's files need (its record's references, which an image takes too).
+    exportReferencesGraph.closure = toList deps ++ toList copyToRoot ++ toList contents
+      ++ plumbing.commandsReferences name (extraCommands + fakeRootCommands);
   };
 }

@@ -93,26 +93,26 @@ let
     command = "build-nix-db-layer";
     attrs = {
       imageName = name;
-      inherit configRefs mtime base;
+      inherit configRefs mtime base customisationLayer;
       nixUid = storeOwner.uid;
       nixGid = storeOwner.gid;
       compressor = layerCompressor;
       layerName = "nix-db";
       storeDir = builtins.storeDir;
       deps = roots;
-      exportReferencesGraph.closure = roots ++ [ configRefs ];
+      exportReferencesGraph.closure = roots ++ [ configRefs customisationLayer ];
     };
   };
 
-  # What the image holds, for planning: contents, what config refers to, and the explicit
-  # layers (their paths are left out of the plan).
+  # What the image holds, for planning: contents, what config refers to, what the layers'
+  # other files need (their records' references), less what the explicit layers hold.
   planAttrs = {
     imageName = name;
-    inherit configRefs maxLayers includeStorePaths;
+    inherit configRefs maxLayers includeStorePaths customisationLayer;
     includeNixDB = initializeNixDatabase;
     inherit base;
     contents = contentsList;
-    exportReferencesGraph.closure = contentsList ++ [ configRefs ];
+    exportReferencesGraph.closure = contentsList ++ [ configRefs customisationLayer ] ++ explicitLayers;
   };
 
   plan = runBuilder {
@@ -135,11 +135,10 @@ let
     name = derivationName (baseName imageName) format;
     inherit command;
     attrs = {
-      inherit tag config configRefs architecture variant created mtime format base;
+      inherit tag config configRefs architecture variant created mtime format base customisationLayer;
       imageName = name;
       compressor = layerCompressor;
       layers = storeLayers;
-      customisationLayer = customisationLayer;
       nixDbLayer = if initializeNixDatabase then nixDbLayer else null;
       # The owner of the layers the image writes itself (without import-from-derivation).
       inherit (storeOwner) uid gid uname gname;

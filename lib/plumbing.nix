@@ -156,4 +156,10 @@ rec {
 
   # A store file of the config's JSON, whose references are the store paths it names.
   configReferences = imageName: config: writeText "${baseName imageName}-config.json" (builtins.toJSON config);
+
+  # The store paths a layer's commands may write into its files, as a list for
+  # exportReferencesGraph: a store file of the commands, whose references are the paths they
+  # mention (the builder looks for those in the files the commands leave); [ ] for none.
+  commandsReferences = name: commands:
+    if commands == "" then [ ] else [ (writeText "${name}-commands" commands) ];
 }

@@ -113,6 +113,17 @@ def test_the_helpers_bin_sh_usr_bin_env_ca_certificates_and_fake_nss_with_a_user
         "nobody:x:65534:65534:nobody:/var/empty:/bin/sh", "ca"]
 
 
+def test_the_store_paths_that_commands_and_copied_files_name_are_in_the_image():
+    assert podman_run(loaded("commandsClosure")) == "run by the shell extraCommands named\n"
+    script = build("commandsClosureLayered")
+    archive = subprocess.run([script], capture_output=True, check=True).stdout
+    assert "commands-closure-layered:latest" in subprocess.run(["podman", "load"], input=archive,
+                                                               capture_output=True).stdout.decode()
+    assert podman_run("localhost/commands-closure-layered:latest") == "from fakeRootCommands\n"
+    assert podman_run("localhost/commands-closure-layered:latest", "/usr/bin/sh", "-c", "echo linked") == "linked\n"
+    assert podman_run(loaded("explicitCopyToRoot")) == "hello from hello\n"
+
+
 def test_the_stream_script_takes_repo_tag_and_says_what_it_writes():
     script = build("stream")
     streamed = subprocess.run([script, "-t", "Other/Name:v2"], capture_output=True)

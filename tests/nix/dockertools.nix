@@ -105,6 +105,34 @@ in
     };
   };
 
+  # Scripts that extraCommands write, which call a shell no package of the image holds: the
+  # image takes what the layer's files name, as dockerTools takes its layer's closure.
+  commandsClosure = strata.buildImage {
+    name = "commands-closure";
+    tag = "latest";
+    extraCommands = ''
+      mkdir bin
+      printf '#!${busybox}/bin/sh\necho run by the shell extraCommands named\n' > bin/run
+      chmod 555 bin/run
+    '';
+    config.Cmd = [ "/bin/run" ];
+  };
+  commandsClosureLayered = strata.streamLayeredImage {
+    name = "commands-closure-layered";
+    tag = "latest";
+    contents = [ hello ];
+    extraCommands = "mkdir -p usr/bin; ln -s ${busybox}/bin/sh usr/bin/sh";
+    fakeRootCommands = "printf '#!${busybox}/bin/sh\necho from fakeRootCommands\n' > start; chmod 555 start";
+    config.Cmd = [ "/start" ];
+  };
+  # An explicit layer whose copied file names a package: the image holds that package.
+  explicitCopyToRoot = strata.buildLayeredImage {
+    name = "explicit-copy-to-root";
+    tag = "latest";
+    layers = [ (strata.buildLayer { copyToRoot = [ hello ]; }) ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
     config.Cmd = [ "/bin/hello" ]; };
