@@ -146,6 +146,10 @@ class _Archive:
     def __init__(self, path):
         self.where = path
         try:
+            with open(path, "rb") as stream:
+                if stream.read(2) == b"#!":
+                    raise StrataError("%s: a script, not an image archive (a streamLayeredImage? pass a"
+                                      " buildLayeredImage, or the stream's output saved to a file)" % path)
             self.tar = tarfile.open(path, "r:*")
             self.members = {}
             for member in self.tar.getmembers():

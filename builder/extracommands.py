@@ -93,6 +93,7 @@ def run(root, spec, directory):
         return _read_back(directory, "extraCommands")
     if not spec.fakeroot:
         raise StrataError("fakeRootCommands: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata")
+    _check_runnable(spec.fakeroot, "fakeroot")
     state = directory.rstrip("/") + ".fakeroot"
     reaper = [this_interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
     # First everything is given the layer's owner, in fakeroot's books: then the owners it
@@ -108,6 +109,18 @@ def run(root, spec, directory):
     for path, node in fstree.walk(tree):
         node.owner = tuple(owners[os.fsdecode(path)])
     return tree
+
+
+def _check_runnable(path, argument):
+    """An error naming strata's `argument` where `path` cannot be run in this build: the
+    commands are not to blame for a tool the sandbox does not hold."""
+    if os.access(path, os.X_OK):
+        return
+    why = "does not exist in the build" if not os.path.lexists(path) else "is not an executable file here"
+    if os.path.islink(path) and not os.path.exists(path):
+        why = "is a link to %s, which the build (its sandbox) cannot see" % os.readlink(path)
+    raise StrataError("%s: %s %s; pass strata a `%s` the sandbox holds (a store path, or a host path let in with"
+                      " extra-sandbox-paths, such as /usr/bin/fakeroot-sysv)" % (argument, path, why, argument))
 
 
 def _read_back(directory, what):

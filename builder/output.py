@@ -35,3 +35,6 @@ def output_directory(path):
 def _must_not_exist(path):
     if os.path.lexists(path):
         raise StrataError("%s: the output exists already" % path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise StrataError("%s: the output's directory %s does not exist" % (path, parent))

@@ -32,7 +32,8 @@
 # passthru: imageName, imageTag, buildArgs, override.
 plumbing:
 let
-  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences commandsReferences;
+  inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences commandsReferences;
+  check = plumbing.packages "buildImage";
 in
 args@{ name
 , tag ? null
@@ -67,9 +68,8 @@ let
     if contents != null && copyToRoot != null then
       throw "strata.buildImage: `contents` is the old name of `copyToRoot`; pass only `copyToRoot`"
     else if contents != null then
-      builtins.trace "warning: strata.buildImage: `contents` is deprecated, use `copyToRoot`" (toList contents)
-    else if copyToRoot == null then [ ]
-    else toList copyToRoot;
+      builtins.trace "warning: strata.buildImage: `contents` is deprecated, use `copyToRoot`" (check "contents" contents)
+    else check "copyToRoot" copyToRoot;
 
   imageName = toLower name;
 
@@ -81,11 +81,15 @@ let
     attrs = {
       imageName = name;
       inherit tag keepContentsDirlinks config architecture variant created mtime
-        uid gid uname gname extraCommands compressor configRefs nixUid nixGid;
+        uname gname extraCommands compressor configRefs;
+      uid = plumbing.id "buildImage" "uid" uid;
+      gid = plumbing.id "buildImage" "gid" gid;
+      nixUid = plumbing.id "buildImage" "nixUid" nixUid;
+      nixGid = plumbing.id "buildImage" "nixGid" nixGid;
       includeNixDB = initializeNixDatabase;
       inherit (plumbing) shell toolsPath;
       copyToRoot = roots;
-      base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
+      base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; function = "buildImage"; };
       storeDir = builtins.storeDir;
       exportReferencesGraph.closure = roots ++ [ configRefs ] ++ commandsReferences (baseName imageName) extraCommands;
     };

@@ -21,7 +21,8 @@
 # `base` (a base image read by readBaseImage, which the layer is written over).
 plumbing:
 let
-  inherit (plumbing) runBuilder toList;
+  inherit (plumbing) runBuilder;
+  check = plumbing.packages "buildLayer";
 in
 { deps ? [ ]
 , layers ? [ ]
@@ -45,17 +46,19 @@ runBuilder {
   name = "strata-${name}";
   command = "build-layer";
   attrs = {
-    inherit keepContentsDirlinks extraCommands fakeRootCommands mtime uid gid uname gname compressor storePaths keepBlob base;
+    inherit keepContentsDirlinks extraCommands fakeRootCommands mtime uname gname compressor storePaths keepBlob base;
     inherit (plumbing) shell toolsPath fakeroot;
     layerName = name;
-    deps = toList deps;
+    deps = check "deps" deps;
     lowerLayers = layers;
-    contents = toList contents;
-    copyToRoot = toList copyToRoot;
+    contents = check "contents" contents;
+    copyToRoot = check "copyToRoot" copyToRoot;
+    uid = plumbing.id "buildLayer" "uid" uid;
+    gid = plumbing.id "buildLayer" "gid" gid;
     storeDir = builtins.storeDir;
     # deps' closure, and what copyToRoot, contents and the commands may name: the store paths
     # the layer's files need (its record's references, which an image takes too).
-    exportReferencesGraph.closure = toList deps ++ toList copyToRoot ++ toList contents
+    exportReferencesGraph.closure = check "deps" deps ++ check "copyToRoot" copyToRoot ++ check "contents" contents
       ++ plumbing.commandsReferences name (extraCommands + fakeRootCommands);
   };
 }

@@ -15,7 +15,7 @@ in
 , diskSize ? 1024
 }:
 let
-  base = readBaseImage { inherit fromImage fromImageName fromImageTag; };
+  base = readBaseImage { inherit fromImage fromImageName fromImageTag; function = "exportImage"; };
   imageName = builtins.elemAt (builtins.match "(docker-image-)?([^.]*).*" (fromImage.name or "image")) 1;
 in
 runBuilder {

@@ -9,5 +9,7 @@ images:
 runBuilder {
   name = "merged-images.tar";
   command = "merge-images";
-  attrs.images = map (image: readBaseImage { fromImage = image; }) images;
+  attrs.images = map (image: readBaseImage { fromImage = image; function = "mergeImages"; argument = "images"; })
+    (if builtins.isList images then images
+     else throw "strata.mergeImages: takes a list of images, got ${plumbing.describe images}");
 }

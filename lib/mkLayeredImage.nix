@@ -2,7 +2,7 @@
 # final derivation. Not part of the API; see those two files for the arguments.
 plumbing:
 let
-  inherit (plumbing) runBuilder toLower toList baseName hashPart readBaseImage configReferences;
+  inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences;
   buildLayer = import ./buildLayer.nix plumbing;
 
   # A store path named in a plan read at evaluation time, made an input again: the plan's
@@ -45,8 +45,9 @@ args@{ name
 }:
 let
   imageName = toLower name;
-  contentsList = toList contents;
-  base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; };
+  function = if stream then "streamLayeredImage" else "buildLayeredImage";
+  contentsList = plumbing.packages function "contents" contents;
+  base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag function; };
   configRefs = configReferences imageName config;
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
@@ -55,8 +56,8 @@ let
   # nixUid/nixGid set their owner apart; the top layer belongs to root, as dockerTools'
   # fakeroot makes it, save what fakeRootCommands chown.
   storeOwner = {
-    uid = if nixUid != null then nixUid else uid;
-    gid = if nixGid != null then nixGid else gid;
+    uid = if nixUid != null then plumbing.id function "nixUid" nixUid else plumbing.id function "uid" uid;
+    gid = if nixGid != null then plumbing.id function "nixGid" nixGid else plumbing.id function "gid" gid;
     uname = if nixUid == null then uname else if nixUid == 0 then "root" else "";
     gname = if nixGid == null then gname else if nixGid == 0 then "root" else "";
   };
@@ -127,7 +128,8 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit contents extraCommands fakeRootCommands mtime base;
+    inherit extraCommands fakeRootCommands mtime base;
+    contents = contentsList;
     compressor = layerCompressor;
   };
 
@@ -147,9 +149,12 @@ let
     } // (if importFromDerivation then { } else planAttrs);
   };
 
-  unsupported = argument: why: throw "strata.${if stream then "streamLayeredImage" else "buildLayeredImage"}: `${argument}` ${why}";
+  unsupported = argument: why: throw "strata.${function}: `${argument}` ${why}";
+  # Arguments checked before anything is planned from them, so their errors come first.
+  checked = builtins.all (value: builtins.seq value true)
+    [ contentsList storeOwner.uid storeOwner.gid (plumbing.integer function "maxLayers" maxLayers) ];
 in
-if maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
+if !checked || maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
 else if stream && args ? format then
   unsupported "format" "is buildLayeredImage's: a stream is a Docker archive (pipe it to skopeo for another format)"
 else if stream && args ? compressor then

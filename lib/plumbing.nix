@@ -121,8 +121,14 @@ rec {
 
   # A base image (any archive or OCI layout) checked and recorded once: its layers' blobs
   # as they are, its config, and the file tree its layers make. Builds on it read this.
-  readBaseImage = { fromImage, fromImageName ? null, fromImageTag ? null }:
-    runBuilder {
+  # `function` and `argument` name the image in an error.
+  readBaseImage = { fromImage, fromImageName ? null, fromImageTag ? null, function, argument ? "fromImage" }:
+    if fromImage.isExe or false then
+      throw ("strata.${function}: `${argument}` is a script that streams an image (streamLayeredImage), not an image;"
+        + " pass a buildLayeredImage or buildImage, or the stream's output saved to a file")
+    else if !(isPackage fromImage) then
+      throw "strata.${function}: `${argument}` must be an image (a derivation or a store path), got ${describe fromImage}"
+    else runBuilder {
       name = "strata-base-${if fromImage ? name then baseName (toLower fromImage.name) else "image"}";
       command = "read-base-image";
       attrs = { inherit fromImage fromImageName fromImageTag; };
@@ -132,14 +138,38 @@ rec {
 
   toList = value: if builtins.isList value then value else [ value ];
 
-  # The last component of an image name, for store path names: "registry:5000/a/b" -> "b".
+  # Arguments checked where they are read, each error naming the function and the argument.
+  # `packages`: a derivation, a store path or a list of them (null for none), as a list.
+  packages = function: argument: value:
+    let
+      items = if value == null then [ ] else toList value;
+      bad = builtins.filter (item: !(isPackage item)) items;
+    in
+    if bad == [ ] then items
+    else throw "strata.${function}: `${argument}` must be a derivation or a store path, or a list of them; got ${describe (builtins.head bad)}";
+  isPackage = item: (builtins.isAttrs item && item ? outPath) || builtins.isPath item
+    || (builtins.isString item && builtins.substring 0 1 item == "/");
+  describe = value:
+    if builtins.isAttrs value then "an attribute set that is no derivation (${builtins.concatStringsSep ", " (builtins.attrNames value)})"
+    else if builtins.isFunction value then "a function"
+    else builtins.toJSON value;
+  # `id`: a user or group id (chown takes 2^32 - 1 as "no change").
+  id = function: argument: value:
+    if builtins.isInt value && value >= 0 && value <= 4294967294 then value
+    else throw "strata.${function}: `${argument}` must be a user or group id from 0 to 4294967294, got ${describe value}";
+  integer = function: argument: value:
+    if builtins.isInt value then value
+    else throw "strata.${function}: `${argument}` must be an integer, got ${describe value}";
+
+  # The last component of an image name, for store path names: "registry:5000/a/b" -> "b",
+  # cut to 100 characters (a store path name holds 211, and strata adds words around it).
   # A name no store path may carry is left for the builder to reject with its message.
   baseName = name:
     let
       parts = builtins.split "/" name;
       last = builtins.elemAt parts (builtins.length parts - 1);
     in
-    if builtins.match "[a-z0-9._+-]+" last != null then last else "invalid-name";
+    if builtins.match "[a-z0-9._+-]+" last != null then builtins.substring 0 100 last else "invalid-name";
 
   # dockerTools' default tag: the hash part of the image's own store path.
   hashPart = drv: builtins.substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext drv.outPath));

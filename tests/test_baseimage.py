@@ -152,6 +152,12 @@ def test_a_hard_link_out_of_the_root(tmp_path):
             "leaves the image root")
 
 
+def test_a_stream_script_given_as_a_base(tmp_path):
+    script = tmp_path / "stream-app"
+    script.write_text("#!/usr/bin/python3 -IS\nimport sys\n")
+    refused(tmp_path, str(script), "a script, not an image archive (a streamLayeredImage? pass a buildLayeredImage")
+
+
 def test_a_hard_link_to_a_later_entry(tmp_path):
     message = refused(tmp_path, docker_archive(tmp_path / "a.tar", [[entry("x", kind=tarfile.LNKTYPE, linkname="y"),
                                                                      entry("y", b"data")]]),

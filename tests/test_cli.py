@@ -136,3 +136,10 @@ def test_a_layered_archive_is_the_same_whatever_the_number_of_cores(tmp_path):
     assert len(digests) == 1
     with tarfile.open(tmp_path / "image-2.tar") as archive:
         assert len(json.load(archive.extractfile("manifest.json"))[0]["Layers"]) == 12
+
+
+def test_an_output_in_a_directory_that_does_not_exist(tmp_path):
+    out = tmp_path / "missing" / "image.tar"
+    run = builder("build-image", write_spec(tmp_path, closure(tmp_path)), "--out", str(out))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == "strata: error: %s: the output's directory %s does not exist" % (out, out.parent)

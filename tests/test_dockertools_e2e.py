@@ -159,11 +159,14 @@ def test_docker_tools_arguments_and_attributes_evaluate():
       stream = (s.buildLayeredImage { name = "x"; compressor = "none"; }).stream.isExe;
       streamDebug = (s.streamLayeredImage { name = "x"; debug = true; }).isExe;
       mtimeNow = (s.streamLayeredImage { name = "x"; mtime = "now"; }).isExe;
+      longName = builtins.stringLength (s.buildLayeredImage { name = "r.example/" + builtins.concatStringsSep ""
+        (builtins.genList (_: "abcdefghij") 23); }).customisationLayer.name;
     }""")
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout) == {
         "override": "b", "overrideFunction": "ac", "withNixDb": True, "layeredWithNixDb": True, "vmSizes": "x",
-        "exportDiskSize": "x-rootfs.tar", "stream": True, "streamDebug": True, "mtimeNow": True}
+        "exportDiskSize": "x-rootfs.tar", "stream": True, "streamDebug": True, "mtimeNow": True,
+        "longName": 121}, "a 230-character name is cut to 100 in store path names"
 
 
 @pytest.mark.parametrize("expression, message", [
@@ -171,6 +174,25 @@ def test_docker_tools_arguments_and_attributes_evaluate():
     ('(s.streamLayeredImage { name = "x"; compressor = "gz"; }).drvPath', "strata.streamLayeredImage: `compressor` is buildLayeredImage's"),
     ('(s.buildLayeredImage { name = "x"; layeringPipeline = [ ]; }).drvPath', "`layeringPipeline` is not supported yet"),
     ('(s.pullImage { imageName = "a"; imageDigest = "sha256:0"; hash = "abc"; }).drvPath', "`hash` must be an SRI hash"),
+    ('(s.buildImage { name = "x"; copyToRoot = 42; }).drvPath',
+     "strata.buildImage: `copyToRoot` must be a derivation or a store path, or a list of them; got 42"),
+    ('(s.buildImage { name = "x"; copyToRoot = { a = 1; }; }).drvPath',
+     "strata.buildImage: `copyToRoot` must be a derivation or a store path, or a list of them; got an attribute set"
+     " that is no derivation (a)"),
+    ('(s.buildImage { name = "x"; copyToRoot = "hello"; }).drvPath', '`copyToRoot` must be a derivation or a store'
+     ' path, or a list of them; got "hello"'),
+    ('(s.buildLayeredImage { name = "x"; contents = [ 1 ]; }).drvPath',
+     "strata.buildLayeredImage: `contents` must be a derivation or a store path, or a list of them; got 1"),
+    ('(s.buildLayer { deps = "x"; }).drvPath', 'strata.buildLayer: `deps` must be a derivation or a store path'),
+    ('(s.buildLayeredImage { name = "x"; maxLayers = "10"; }).drvPath',
+     'strata.buildLayeredImage: `maxLayers` must be an integer, got "10"'),
+    ('(s.streamLayeredImage { name = "x"; nixUid = -3; }).drvPath',
+     "strata.streamLayeredImage: `nixUid` must be a user or group id from 0 to 4294967294, got -3"),
+    ('(s.buildImage { name = "x"; gid = 4294967295; }).drvPath', "strata.buildImage: `gid` must be a user or group id"),
+    ('(s.buildImage { name = "x"; fromImage = s.streamLayeredImage { name = "b"; }; }).drvPath',
+     "strata.buildImage: `fromImage` is a script that streams an image (streamLayeredImage), not an image"),
+    ('(s.mergeImages [ (s.streamLayeredImage { name = "b"; }) ]).drvPath',
+     "strata.mergeImages: `images` is a script that streams an image"),
     ("s.binSh", "strata.binSh: no binShell; pass `pkgs`, or `binShell`"),
     ("s.usrBinEnv", "strata.usrBinEnv: no envBinary; pass `pkgs`, or `envBinary`"),
     ("s.caCertificates", "strata.caCertificates: no caBundle; pass `pkgs`, or `caBundle`"),
@@ -183,8 +205,9 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
 
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
-    ("uidMinusOne", "uid: 4294967295 is not a user or group id (0 to 4294967294)"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+    ("invisibleFakeroot", "fakeroot: /usr/bin/fakeroot is a link to /etc/alternatives/fakeroot, which the build"
+                          " (its sandbox) cannot see; pass strata a `fakeroot` the sandbox holds"),
 ])
 def test_inputs_an_image_cannot_hold_are_one_clear_error(attr, message):
     failed = nix_build(attr, expression=DOCKERTOOLS)
