@@ -10,6 +10,8 @@
 #   toolsPath  the PATH extraCommands runs with.
 #   skopeo     the skopeo binary pullImage runs; null makes pullImage an error.
 #   fakeroot   the fakeroot binary fakeRootCommands run under; null makes them an error.
+#   zstd       the zstd program, for compressor = "zstd" (and zstd base images) where the
+#              interpreter's standard library has no zstd (before Python 3.14).
 # What the helpers put in images (a store path, or a host file, which is copied into the
 # store: a statically linked one, such as Debian's /bin/busybox, runs in any image):
 #   binShell   the shell binSh links at /bin/sh (nixpkgs' bashInteractive).
@@ -29,6 +31,7 @@
 , toolsPath ? (if pkgs != null then "${pkgs.coreutils}/bin" else "/usr/bin:/bin")
 , skopeo ? (if pkgs != null then "${pkgs.skopeo}/bin/skopeo" else null)
 , fakeroot ? (if pkgs != null then "${pkgs.fakeroot}/bin/fakeroot" else null)
+, zstd ? (if pkgs != null then "${pkgs.zstd}/bin/zstd" else null)
 , binShell ? (if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else null)
 , envBinary ? (if pkgs != null then "${pkgs.coreutils}/bin/env" else null)
 , caBundle ? (if pkgs != null then "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt" else null)
@@ -36,7 +39,7 @@
 }:
 let
   plumbing = import ./lib/plumbing.nix {
-    inherit python3 system shell toolsPath skopeo fakeroot binShell envBinary caBundle shadow;
+    inherit python3 system shell toolsPath skopeo fakeroot zstd binShell envBinary caBundle shadow;
   };
   inherit (plumbing) makeOverridable;
   self = {

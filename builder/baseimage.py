@@ -31,7 +31,7 @@ from .filedata import CHUNK
 from .imagetree import ImageTree, Node, normal_name
 from .layer import MEDIA_TYPES, Layer
 from .output import output_directory
-from .streams import HashingSink
+from .streams import HashingSink, ZstdReader
 
 BASE_RECORD = "base.json"
 CONFIG_RECORD = "config.json"
@@ -323,11 +323,10 @@ class UncompressedReader:
         self.where = where
         self.hash = hashlib.sha256()
         head = blob.read(4)
-        if head.startswith(_ZSTD_MAGIC):
-            raise StrataError("%s: zstd layers need Python 3.14's compression.zstd" % where)
-        self.compressor = "gz" if head.startswith(_GZIP_MAGIC) else "none"
+        self.zstd = ZstdReader(blob, head, where) if head.startswith(_ZSTD_MAGIC) else None
+        self.compressor = "zstd" if self.zstd else "gz" if head.startswith(_GZIP_MAGIC) else "none"
         self.decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16) if self.compressor == "gz" else None
-        self.pending = self._decompress(head)
+        self.pending = b"" if self.zstd else self._decompress(head)
 
     def _decompress(self, data):
         if self.decompressor is None:
@@ -345,6 +344,12 @@ class UncompressedReader:
 
     def read(self, size=-1):
         while size < 0 or len(self.pending) < size:
+            if self.zstd:
+                chunk = self.zstd.read(CHUNK)
+                if not chunk:
+                    break
+                self.pending += chunk
+                continue
             chunk = self.blob.read(CHUNK)
             if not chunk:
                 if self.decompressor is not None and not self.decompressor.eof:

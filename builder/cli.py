@@ -51,6 +51,7 @@ def main(argv):
     run = getattr(importlib.import_module("." + module, __package__), name)
     try:
         document = specs.load(spec)
+        specs.use_tools(document)
         run(*[PARSERS[kind](document, out=out) for kind in kinds.split()])
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)

@@ -42,6 +42,7 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``keepContentsDirlinks``  merge a later directory through an earlier symlink (default false)
 ``extraCommands``         shell run in a copy of the root before it is written ("" for none)
 ``fakeRootCommands``      shell run next under fakeroot: the owners it sets are kept ("" for none)
+``zstd``                  (any command) the zstd program, for Pythons before 3.14, or null
 ``shell``, ``toolsPath``  the shell for the commands and their PATH; ``fakeroot`` the binary
 ``mtime``                 time of every file: RFC 3339, seconds, ``"now"``, or null for
                           SOURCE_DATE_EPOCH, else ``created`` (1970-01-01T00:00:01Z when
@@ -78,6 +79,7 @@ import time
 
 from . import naming
 from .errors import StrataError
+from . import streams
 from .streams import COMPRESSORS
 
 ImageSpec = collections.namedtuple("ImageSpec", [
@@ -261,6 +263,12 @@ def base_spec(document, out=None):
         from_image_name=None if name is None else naming.image_name(name),
         from_image_tag=None if fields.get("fromImageTag", str, None) is None else naming.image_tag(fields.get("fromImageTag", str)),
     )
+
+
+def use_tools(document):
+    """Take up the programs any command may need from its spec: ``zstd``, the zstd program
+    for interpreters without ``compression.zstd`` (a path, or null)."""
+    streams.ZSTD_BINARY["path"] = _Fields(document).get("zstd", str, None)
 
 
 def container_config(config):

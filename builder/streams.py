@@ -148,28 +148,131 @@ def _deflate_block(block, dictionary, level):
     return deflate.compress(block) + deflate.flush(zlib.Z_SYNC_FLUSH)
 
 
+ZSTD_LEVEL = 3
+"""zstd's own default level, as dockerTools' zstd images use."""
+
+ZSTD_BINARY = {"path": None}
+"""The zstd program (strata's ``zstd``, nixpkgs' with ``pkgs``) for interpreters whose
+standard library has no ``compression.zstd`` (before Python 3.14); set from the spec's
+``zstd`` field once, when a command starts (see cli)."""
+
+
+def _stdlib_zstd():
+    try:
+        from compression import zstd
+    except ImportError:
+        return None
+    return zstd
+
+
+def _zstd_program(*options):
+    """The zstd program run with `options`, reading stdin and writing stdout; one thread
+    and a fixed level, so its bytes depend only on its version."""
+    if ZSTD_BINARY["path"] is None:
+        raise StrataError("compressor: zstd needs Python 3.14's compression.zstd or the zstd program; pass `zstd`"
+                          " (a path, such as /usr/bin/zstd) or `pkgs` to strata, or use \"gz\" or \"none\"")
+    import subprocess
+    command = [ZSTD_BINARY["path"], "-q", "-c", "-T1", "--no-progress"] + list(options)
+    try:
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError as error:
+        raise StrataError("zstd: cannot run %s: %s" % (ZSTD_BINARY["path"], error.strerror))
+
+
+def _finished(process):
+    if process.wait() != 0:
+        raise StrataError("zstd: %s failed with exit status %d" % (ZSTD_BINARY["path"], process.returncode))
+
+
 class ZstdSink:
-    """zstd through the standard library's ``compression.zstd`` (Python 3.14 and newer)."""
+    """zstd at level 3: the standard library's ``compression.zstd`` where it has one, else
+    the zstd program, whose output a thread passes on."""
 
     def __init__(self, next_sink):
-        try:
-            from compression import zstd
-        except ImportError:
-            raise StrataError(
-                "compressor: zstd needs Python 3.14 or newer (its standard library's"
-                " compression.zstd); use \"gz\" or \"none\" with this interpreter")
         self.next = next_sink
-        self.compressor = zstd.ZstdCompressor()
-        self.flush_frame = zstd.ZstdCompressor.FLUSH_FRAME
+        zstd = _stdlib_zstd()
+        if zstd is not None:
+            self.compressor = zstd.ZstdCompressor(level=ZSTD_LEVEL)
+            self.flush_frame = zstd.ZstdCompressor.FLUSH_FRAME
+            return
+        self.compressor = None
+        self.process = _zstd_program("-%d" % ZSTD_LEVEL)
+        self.reader = threading.Thread(target=self._pass_on, daemon=True)
+        self.reader.start()
+
+    def _pass_on(self):
+        for piece in iter(lambda: self.process.stdout.read(1 << 20), b""):
+            self.next.write(piece)
 
     def write(self, data):
+        if self.compressor is None:
+            self.process.stdin.write(data)
+            return
         compressed = self.compressor.compress(data)
         if compressed:
             self.next.write(compressed)
 
     def close(self):
-        self.next.write(self.compressor.flush(self.flush_frame))
+        if self.compressor is None:
+            self.process.stdin.close()
+            self.reader.join()
+            _finished(self.process)
+        else:
+            self.next.write(self.compressor.flush(self.flush_frame))
         self.next.close()
+
+
+class ZstdReader:
+    """The decompressed bytes of the zstd `stream` (a binary file whose first bytes,
+    `first`, were read already): the standard library's decompressor where it has one,
+    else the zstd program, fed by a thread. `where` names the stream in errors."""
+
+    def __init__(self, stream, first, where):
+        self.stream = stream
+        self.where = where
+        self.zstd = _stdlib_zstd()
+        if self.zstd is None:
+            self.process = _zstd_program("-d")
+            self.feeder = threading.Thread(target=self._feed, args=(first,), daemon=True)
+            self.feeder.start()
+        else:
+            self.decompressor = self.zstd.ZstdDecompressor()
+            self.input = first
+
+    def _feed(self, first):
+        try:
+            self.process.stdin.write(first)
+            for piece in iter(lambda: self.stream.read(1 << 20), b""):
+                self.process.stdin.write(piece)
+            self.process.stdin.close()
+        except BrokenPipeError:  # zstd stopped on bad data: its exit status says so
+            pass
+
+    def read(self, size):
+        """Up to `size` bytes; b"" at the end."""
+        if self.zstd is None:
+            data = self.process.stdout.read(size)
+            if not data:
+                self.feeder.join()
+                if self.process.wait() != 0:
+                    raise StrataError("%s: corrupt zstd data (zstd -d failed)" % self.where)
+            return data
+        while True:
+            if not self.input:
+                self.input = self.stream.read(size)
+                if not self.input:
+                    if not self.decompressor.eof:
+                        raise StrataError("%s: the zstd data ends early" % self.where)
+                    return b""
+            if self.decompressor.eof:  # another frame follows
+                self.decompressor = self.zstd.ZstdDecompressor()
+            try:
+                data = self.decompressor.decompress(self.input)
+            except self.zstd.ZstdError as error:
+                raise StrataError("%s: corrupt zstd data (%s)" % (self.where, error))
+            self.input = self.decompressor.unused_data if self.decompressor.eof else b""
+            if data:
+                return data
 
 
 COMPRESSORS = {"none": None, "gz": GzipSink, "zstd": ZstdSink}

@@ -22,7 +22,8 @@
 #                         (1970-01-01T00:00:01Z when created is "now")
 #   uid gid uname gname   owner of the files outside /nix: 0 0 "root" "root"
 #   extraCommands         shell run in (a copy of) the layer's root before it is written
-#   compressor            "gz" (layer blobs gzipped), "none", or "zstd" (Python >= 3.14)
+#   compressor            "gz" (layer blobs gzipped), "none", or "zstd" (level 3: Python >= 3.14,
+#                         or strata's `zstd` program)
 #   includeNixDB          false; true adds a small layer with the Nix database of the image's
 #                         store paths, so nix-store works inside (`initializeNixDatabase`,
 #                         nix2container's name, is accepted too)

@@ -14,7 +14,7 @@
 #                         the owners in the layer (needs `fakeroot` or `pkgs` given to strata)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file
 #   uid gid uname gname   0 0 "root" "root": the owner of every file
-#   compressor            "gz", "none" or "zstd" (Python >= 3.14)
+#   compressor            "gz", "none" or "zstd" (Python >= 3.14, or strata's `zstd`)
 #   name                  "layer": the derivation is named strata-NAME
 # Used by strata itself with `storePaths` (the exact store paths, no closure),
 # `keepBlob = false` (record only: for layers a stream writes again from the store) and

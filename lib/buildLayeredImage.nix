@@ -24,7 +24,8 @@
 #   format                "docker-archive" (a tar that is also an OCI archive), "oci-archive"
 #                         (the same tar), or "oci" (an OCI layout directory whose blobs link
 #                         to the layer derivations)
-#   compressor            "gz" (layer blobs), "none", or "zstd" (Python >= 3.14; use with "oci")
+#   compressor            "gz" (layer blobs), "none", or "zstd" (Python >= 3.14, or strata's
+#                         `zstd` program)
 #   includeNixDB          false; true adds a small layer (below the top one) with the Nix
 #                         database of every store path in the image, the config's included
 #                         (`initializeNixDatabase` is accepted too)

@@ -1,6 +1,6 @@
 # What the public functions share: running the Python builder, small derivations, names
 # and platforms. Not part of the API.
-{ python3, system, shell, toolsPath, skopeo, fakeroot, binShell, envBinary, caBundle, shadow }:
+{ python3, system, shell, toolsPath, skopeo, fakeroot, zstd, binShell, envBinary, caBundle, shadow }:
 let
   # The builder's Python package, alone in the store: editing tests or docs rebuilds nothing.
   src = builtins.path {
@@ -108,7 +108,7 @@ rec {
         "import sys; sys.path.insert(0, '${compiled}'); from builder.cli import main; sys.exit(main(sys.argv[1:]))"
         command ];
       __structuredAttrs = true;
-    } // attrs);
+    } // (if zstd != null then { inherit zstd; } else { }) // attrs);
 
   # A store file holding `text`. Unlike builtins.toFile it may mention derivation outputs,
   # and Nix records them as its references: how the store paths a config names are found.

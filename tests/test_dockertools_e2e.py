@@ -124,6 +124,22 @@ def test_the_store_paths_that_commands_and_copied_files_name_are_in_the_image():
     assert podman_run(loaded("explicitCopyToRoot")) == "hello from hello\n"
 
 
+def test_zstd_layers_through_the_zstd_program(tmp_path):
+    image = build("zstdImage")
+    assert build("zstdImage", "--check") == image
+    with tarfile.open(image) as archive:
+        layer = archive.extractfile(json.load(archive.extractfile("manifest.json"))[0]["Layers"][0]).read()
+    assert layer[:4] == b"\x28\xb5\x2f\xfd", "a zstd frame"
+    assert podman_run(loaded("zstdImage")) == "hello from hello\n"
+    layout = build("zstdLayered")
+    index = json.load(open(os.path.join(layout, "index.json")))
+    manifest = json.load(open(os.path.join(layout, "blobs", "sha256", index["manifests"][0]["digest"][7:])))
+    assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    run("skopeo", "copy", "oci:%s:zstd-layered:latest" % layout, "oci:%s:x" % (tmp_path / "copy"))
+    on_base = loaded("onZstdBase")
+    assert podman_run(on_base) == "hello from other\n" and podman_run(on_base, "/bin/hello") == "hello from hello\n"
+
+
 def test_the_stream_script_takes_repo_tag_and_says_what_it_writes():
     script = build("stream")
     streamed = subprocess.run([script, "-t", "Other/Name:v2"], capture_output=True)

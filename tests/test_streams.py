@@ -1,6 +1,7 @@
 import gzip
 import hashlib
 import io
+import os
 import random
 import subprocess
 import sys
@@ -59,3 +60,29 @@ def test_hashing_sink_counts_hashes_and_forwards():
 def test_zstd_without_the_standard_library_module_is_a_clear_error():
     with pytest.raises(StrataError, match="compressor: zstd needs Python 3.14"):
         streams.compressing("zstd", streams.FileSink(io.BytesIO()))
+
+
+def test_zstd_through_the_program_where_the_standard_library_has_none(monkeypatch):
+    monkeypatch.setattr(streams, "_stdlib_zstd", lambda: None)
+    monkeypatch.setitem(streams.ZSTD_BINARY, "path", "/usr/bin/zstd")
+    data = os.urandom(3000) * 700
+    out = io.BytesIO()
+    sink = streams.compressing("zstd", streams.HashingSink(streams.FileSink(out)))
+    for start in range(0, len(data), 100000):
+        sink.write(data[start:start + 100000])
+    sink.close()
+    compressed = out.getvalue()
+    assert subprocess.run(["zstd", "-d", "-c"], input=compressed, capture_output=True, check=True).stdout == data
+    reader = streams.ZstdReader(io.BytesIO(compressed[4:]), compressed[:4], "layer")
+    assert b"".join(iter(lambda: reader.read(65536), b"")) == data
+    broken = streams.ZstdReader(io.BytesIO(compressed[4:len(compressed) // 2]), compressed[:4], "layer 2")
+    with pytest.raises(StrataError, match="layer 2: corrupt zstd data"):
+        while broken.read(65536):
+            pass
+
+
+def test_zstd_without_the_program_names_what_to_pass(monkeypatch):
+    monkeypatch.setattr(streams, "_stdlib_zstd", lambda: None)
+    monkeypatch.setitem(streams.ZSTD_BINARY, "path", None)
+    with pytest.raises(StrataError, match="pass `zstd` \\(a path, such as /usr/bin/zstd\\) or `pkgs` to strata"):
+        streams.compressing("zstd", streams.HashingSink(None))

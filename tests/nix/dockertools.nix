@@ -26,6 +26,10 @@ let
     mkdir -p $dir
     echo deep > $dir/file
   '';
+  # zstd layers through the zstd program (this Python's standard library has none).
+  withZstd = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; zstd = "/usr/bin/zstd"; inherit system; };
+  zstdImage = withZstd.buildImage { name = "zstd-image"; tag = "latest"; copyToRoot = [ busybox hello ];
+    compressor = "zstd"; config.Cmd = [ "/bin/hello" ]; };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
     touch $out/etc/.wh.passwd
@@ -132,6 +136,13 @@ in
     layers = [ (strata.buildLayer { copyToRoot = [ hello ]; }) ];
     config.Cmd = [ "/bin/hello" ];
   };
+
+  # zstd images, and one as a base.
+  inherit zstdImage;
+  zstdLayered = withZstd.buildLayeredImage { name = "zstd-layered"; tag = "latest"; contents = [ busybox hello ];
+    compressor = "zstd"; format = "oci"; config.Cmd = [ "/bin/hello" ]; };
+  onZstdBase = withZstd.buildImage { name = "on-zstd-base"; tag = "latest"; fromImage = zstdImage;
+    copyToRoot = other; config.Cmd = [ "/bin/other" ]; };
 
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
