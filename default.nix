@@ -10,6 +10,9 @@
 #   toolsPath  the PATH extraCommands runs with.
 #   skopeo     the skopeo binary pullImage runs; null makes pullImage an error.
 #   fakeroot   the fakeroot binary fakeRootCommands run under; null makes them an error.
+#   proot      the proot binary enableFakechroot runs fakeRootCommands under (null: an error);
+#   prootBinds host paths proot binds into the image's root as well (the store, /dev, /proc
+#              and /sys are), for host programs' libraries; nixpkgs' programs need none.
 #   zstd       the zstd program, for compressor = "zstd" (and zstd base images) where the
 #              interpreter's standard library has no zstd (before Python 3.14).
 # What the helpers put in images (a store path, or a host file, which is copied into the
@@ -31,6 +34,8 @@
 , toolsPath ? (if pkgs != null then "${pkgs.coreutils}/bin" else "/usr/bin:/bin")
 , skopeo ? (if pkgs != null then "${pkgs.skopeo}/bin/skopeo" else null)
 , fakeroot ? (if pkgs != null then "${pkgs.fakeroot}/bin/fakeroot" else null)
+, proot ? (if pkgs != null then "${pkgs.proot}/bin/proot" else null)
+, prootBinds ? [ ]
 , zstd ? (if pkgs != null then "${pkgs.zstd}/bin/zstd" else null)
 , binShell ? (if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else null)
 , envBinary ? (if pkgs != null then "${pkgs.coreutils}/bin/env" else null)
@@ -39,7 +44,7 @@
 }:
 let
   plumbing = import ./lib/plumbing.nix {
-    inherit python3 system shell toolsPath skopeo fakeroot zstd binShell envBinary caBundle shadow;
+    inherit python3 system shell toolsPath skopeo fakeroot proot prootBinds zstd binShell envBinary caBundle shadow;
   };
   inherit (plumbing) makeOverridable;
   self = {

@@ -8,7 +8,12 @@ Files it makes are written out in full, never hard-linked.
 
 ``fakeRootCommands`` run next, under fakeroot, which makes them believe they are root: a
 ``chown`` they do is recorded by fakeroot, not done, and read back through fakeroot as the
-owner of that entry in the layer.
+owner of that entry in the layer. With ``enableFakechroot`` they run under proot too, as
+dockerTools runs them, with the root as ``/`` (``ln -s /bin/x /usr/bin/y`` lands in it) and
+the store, /dev, /proc and /sys bound in; fakeroot runs outside proot, so only the programs
+the commands call need to be in the root or the store (host programs' libraries can be bound
+in with ``prootBinds``). proot binds without making mount points in the root, so nothing
+of the binding lands in the layer.
 """
 
 import contextlib
@@ -100,8 +105,10 @@ def run(root, spec, directory):
     # reports afterwards are all the layer's, whether the commands changed them or not.
     owner = "%d:%d" % (spec.uid, spec.gid)
     _run("fakeRootCommands", reaper + ["-s", state, "--", "chown", "-R", "-h", owner, "."], spec, directory)
-    _run("fakeRootCommands", reaper + ["-i", state, "-s", state, "--", spec.shell, "-e", "-c", spec.fake_root_commands],
-         spec, directory)
+    commands = [spec.shell, "-e", "-c", spec.fake_root_commands]
+    if spec.enable_fakechroot:
+        commands = _proot(spec, directory) + commands
+    _run("fakeRootCommands", reaper + ["-i", state, "-s", state, "--"] + commands, spec, directory)
     owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", this_interpreter(), "-I", "-c",
                                                            _DUMP_OWNERS, directory], spec, directory, capture=True))
     os.unlink(state)
@@ -109,6 +116,21 @@ def run(root, spec, directory):
     for path, node in fstree.walk(tree):
         node.owner = tuple(owners[os.fsdecode(path)])
     return tree
+
+
+def _proot(spec, directory):
+    """The proot command line that runs what follows with `directory` as its root."""
+    if not spec.proot:
+        raise StrataError("enableFakechroot: no proot to run fakeRootCommands in the root with; pass `proot` (or"
+                          " `pkgs`) to strata")
+    _check_runnable(spec.proot, "proot")
+    if not (spec.shell.startswith(spec.store_dir + "/") or os.path.lexists(directory + spec.shell)):
+        raise StrataError("enableFakechroot: the shell %s is neither in the image's root nor in the store, and the"
+                          " commands run with the root as /; put a shell at %s (contents) or pass strata a `shell`"
+                          " from the store" % (spec.shell, spec.shell))
+    binds = [path for path in [spec.store_dir, "/dev", "/proc", "/sys"] if os.path.exists(path)]
+    return [spec.proot, "-r", directory, "-w", "/"] + [option for path in binds + spec.proot_binds
+                                                       for option in ("-b", path)]
 
 
 def _check_runnable(path, argument):
@@ -139,7 +161,8 @@ def _run(what, command, spec, directory, capture=False):
     # FAKEROOTDONTTRYCHOWN: in a sandbox's user namespace a real chown to an unmapped id
     # fails with EINVAL, which fakeroot would pass on; it records the owner either way.
     environment = {"PATH": spec.tools_path, "HOME": "/homeless-shelter", "LC_ALL": "C", "TZ": "UTC",
-                   "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1"), "FAKEROOTDONTTRYCHOWN": "1"}
+                   "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1"), "FAKEROOTDONTTRYCHOWN": "1",
+                   "PROOT_TMP_DIR": os.path.dirname(os.path.abspath(directory))}
     import subprocess
     try:
         finished = subprocess.run(command, cwd=directory, env=environment,

@@ -12,6 +12,8 @@
 #   extraCommands         "": shell run in the layer's root before it is written
 #   fakeRootCommands      "": shell run next under fakeroot; the owners it sets (chown) are
 #                         the owners in the layer (needs `fakeroot` or `pkgs` given to strata)
+#   enableFakechroot      false; true runs fakeRootCommands with the layer's root as / (through
+#                         proot, as dockerTools; needs `proot` or `pkgs` given to strata)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file
 #   uid gid uname gname   0 0 "root" "root": the owner of every file
 #   compressor            "gz", "none" or "zstd" (Python >= 3.14, or strata's `zstd`)
@@ -31,6 +33,7 @@ in
 , keepContentsDirlinks ? false
 , extraCommands ? ""
 , fakeRootCommands ? ""
+, enableFakechroot ? false
 , mtime ? "1970-01-01T00:00:01Z"
 , uid ? 0
 , gid ? 0
@@ -46,8 +49,9 @@ runBuilder {
   name = "strata-${name}";
   command = "build-layer";
   attrs = {
-    inherit keepContentsDirlinks extraCommands fakeRootCommands mtime uname gname compressor storePaths keepBlob base;
-    inherit (plumbing) shell toolsPath fakeroot;
+    inherit keepContentsDirlinks extraCommands fakeRootCommands enableFakechroot mtime uname gname compressor storePaths
+      keepBlob base;
+    inherit (plumbing) shell toolsPath fakeroot proot prootBinds;
     layerName = name;
     deps = check "deps" deps;
     lowerLayers = layers;

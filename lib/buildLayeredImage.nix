@@ -11,7 +11,7 @@
 #   includeStorePaths     true; false leaves the store paths out (the top layer only)
 #   fakeRootCommands      "": shell run under fakeroot in the top layer's root after
 #                         extraCommands; the owners it sets are kept (needs fakeroot)
-#   enableFakechroot      false; true is not supported yet (an error)
+#   enableFakechroot      false; true runs fakeRootCommands with the top layer's root as / (proot)
 # and strata's own:
 #   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
 #                         store paths (each a layer of their closure less what the layers

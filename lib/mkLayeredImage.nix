@@ -128,7 +128,7 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit extraCommands fakeRootCommands mtime base;
+    inherit extraCommands fakeRootCommands enableFakechroot mtime base;
     contents = contentsList;
     compressor = layerCompressor;
   };
@@ -161,8 +161,6 @@ else if stream && args ? compressor then
   unsupported "compressor" "is buildLayeredImage's: a stream's layers are uncompressed, as dockerTools streams them"
 else if layeringPipeline != null then
   unsupported "layeringPipeline" "is not supported yet; strata groups the closure by size and sharing (see the README), or take `layers`"
-else if enableFakechroot then
-  unsupported "enableFakechroot" "is not supported yet; fakeRootCommands run under fakeroot in the layer's root"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else

@@ -1,6 +1,6 @@
 # What the public functions share: running the Python builder, small derivations, names
 # and platforms. Not part of the API.
-{ python3, system, shell, toolsPath, skopeo, fakeroot, zstd, binShell, envBinary, caBundle, shadow }:
+{ python3, system, shell, toolsPath, skopeo, fakeroot, proot, prootBinds, zstd, binShell, envBinary, caBundle, shadow }:
 let
   # The builder's Python package, alone in the store: editing tests or docs rebuilds nothing.
   src = builtins.path {
@@ -51,7 +51,7 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath interpreter skopeo fakeroot shadow;
+  inherit system shell toolsPath interpreter skopeo fakeroot proot prootBinds shadow;
 
   # As nixpkgs' lib.makeOverridable: `f args` with `override`, which calls `f` again with
   # the arguments updated by an attribute set, or by a function of the old ones.

@@ -124,6 +124,18 @@ def test_the_store_paths_that_commands_and_copied_files_name_are_in_the_image():
     assert podman_run(loaded("explicitCopyToRoot")) == "hello from hello\n"
 
 
+def test_fake_root_commands_with_the_image_root_as_slash():
+    image = build("fakechroot")
+    assert build("fakechroot", "--check") == image
+    with tarfile.open(fileobj=io.BytesIO(layers_of(image)[-1])) as top:
+        members = {member.name: member for member in top.getmembers()}
+    assert members["home/jane"].uid == 1000 and members["usr/bin/sh"].linkname == "/bin/sh"
+    assert not {"nix", "dev", "proc", "sys", "lib", "lib64"} & set(members), "no mount point in the layer"
+    reference = loaded("fakechroot")
+    assert podman_run(reference, "/bin/stat", "-c", "%u", "/home/jane") == "1000\n"
+    assert podman_run(reference, "/usr/bin/sh", "-c", "echo through the link") == "through the link\n"
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image
@@ -222,6 +234,7 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+    ("fakechrootWithoutProot", "enableFakechroot: no proot to run fakeRootCommands in the root with; pass `proot`"),
     ("invisibleFakeroot", "fakeroot: /usr/bin/fakeroot is a link to /etc/alternatives/fakeroot, which the build"
                           " (its sandbox) cannot see; pass strata a `fakeroot` the sandbox holds"),
 ])

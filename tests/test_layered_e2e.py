@@ -230,8 +230,7 @@ def test_fake_root_commands_set_owners_in_the_top_layer_and_uid_owns_the_store_l
 
 
 def test_fake_root_commands_without_fakeroot_and_fakechroot_are_clear_errors():
-    for arguments, message in [('fakeRootCommands = "chown 1 x";', "fakeRootCommands: no fakeroot to run them with"),
-                               ("enableFakechroot = true;", "`enableFakechroot` is not supported yet")]:
+    for arguments, message in [('fakeRootCommands = "chown 1 x";', "fakeRootCommands: no fakeroot to run them with")]:
         expression = ('(import %s { python3 = "/usr/bin/python3"; shell = "/bin/sh"; }).buildLayeredImage'
                       ' { name = "x"; %s }' % (REPO, arguments))
         failed = subprocess.run(["bash", os.path.join(REPO, "scripts", "nix-build"), "-E", expression, "--no-out-link"],

@@ -30,6 +30,16 @@ let
   withZstd = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; zstd = "/usr/bin/zstd"; inherit system; };
   zstdImage = withZstd.buildImage { name = "zstd-image"; tag = "latest"; copyToRoot = [ busybox hello ];
     compressor = "zstd"; config.Cmd = [ "/bin/hello" ]; };
+  # Host programs for commands run with the image's root as /: dynamically linked, so that
+  # fakeroot records their chown; their libraries are bound in through prootBinds.
+  hostTools = package "host-tools" ''
+    mkdir -p $out/bin
+    cp /usr/bin/chown /usr/bin/ln /usr/bin/mkdir $out/bin
+  '';
+  withProot = import ../.. {
+    python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; proot = "/usr/bin/proot";
+    prootBinds = [ "/lib" "/lib64" "/usr/lib/x86_64-linux-gnu/libfakeroot" ]; inherit system;
+  };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
     touch $out/etc/.wh.passwd
@@ -143,6 +153,23 @@ in
     compressor = "zstd"; format = "oci"; config.Cmd = [ "/bin/hello" ]; };
   onZstdBase = withZstd.buildImage { name = "on-zstd-base"; tag = "latest"; fromImage = zstdImage;
     copyToRoot = other; config.Cmd = [ "/bin/other" ]; };
+
+  # Upstream's layeredImageWithFakeRootCommands, with enableFakechroot: absolute paths land
+  # in the image, chown is kept.
+  fakechroot = withProot.buildLayeredImage {
+    name = "fakechroot";
+    tag = "latest";
+    contents = [ busybox ];
+    enableFakechroot = true;
+    fakeRootCommands = ''
+      ${hostTools}/bin/mkdir -p /home/jane /usr/bin
+      ${hostTools}/bin/chown 1000 /home/jane
+      ${hostTools}/bin/ln -s /bin/sh /usr/bin/sh
+      [ "$(pwd)" = / ]
+    '';
+  };
+  fakechrootWithoutProot = strata.buildLayeredImage { name = "no-proot"; enableFakechroot = true;
+    fakeRootCommands = "true"; };
 
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
