@@ -25,6 +25,7 @@ The pipeline, one module a stage, each importing only the stages before it:
     imageconfig     the image configuration JSON
     imageformats    the Docker archive and OCI layout, as a tar or a directory
     layerbuild      layer derivations, their records, plans, the Nix database layer
+    runasroot       runAsRoot in the image's unpacked root, its change made a layer
     imagebuild      buildImage
     layeredimage    buildLayeredImage and the stream scripts; streaming: what they run
     export, pull    exportImage and mergeImages; pullImage

@@ -31,27 +31,42 @@ def export_image(spec):
     image): names under ``./``, the root first, every directory before what it holds (one
     the layers only imply is written 0755, root's), hard links as copies."""
     base = BaseImage(spec.base)
+    with contextlib.ExitStack() as stack, output_file(spec.out) as stream, \
+            tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as out:
+        out.addfile(_directory("./", spec.mtime))
+        for path, member, data in final_entries(base, stack):
+            if member is None:
+                out.addfile(_directory("./" + path, spec.mtime))
+                continue
+            entry = _renamed(member, "./" + path)
+            if member.islnk():
+                entry.type, entry.linkname, entry.size = tarfile.REGTYPE, "", member.size
+            out.addfile(entry, data)
+
+
+def final_entries(base, stack):
+    """(path, tarfile member, its bytes as a file or None) of what the image `base` (a
+    BaseImage) holds at the end, in name order, every directory before what it holds; a
+    directory only the entries imply has no member; a hard link's member has the size of,
+    and its bytes are those of, what it links to. The layers' uncompressed tars are kept
+    in temporary files that `stack` (a contextlib.ExitStack) removes."""
     survivors = {}
-    with contextlib.ExitStack() as stack:
-        replay = ImageTree()
-        for index, blob in enumerate(base.blobs):
-            plain = stack.enter_context(tempfile.TemporaryFile(dir=os.environ.get("NIX_BUILD_TOP")))
-            with open(blob, "rb") as source:
-                shutil.copyfileobj(UncompressedReader(source, blob), plain, CHUNK)
-            plain.seek(0)
-            _replay_layer(tarfile.open(fileobj=plain, mode="r:"), index, replay, base.tree.nodes, survivors, blob)
-        with output_file(spec.out) as stream, \
-                tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as out:
-            out.addfile(_directory("./", spec.mtime))
-            for path in sorted(_with_parents(survivors), key=lambda path: path.split("/")):
-                if path not in survivors:
-                    out.addfile(_directory("./" + path, spec.mtime))
-                    continue
-                layer, member, data = survivors[path]
-                entry = _renamed(member, "./" + path)
-                if member.islnk():
-                    entry.type, entry.linkname, entry.size = tarfile.REGTYPE, "", data.size
-                out.addfile(entry, layer.extractfile(data) if data.isreg() or data.islnk() else None)
+    replay = ImageTree()
+    for index, blob in enumerate(base.blobs):
+        plain = stack.enter_context(tempfile.TemporaryFile(dir=os.environ.get("NIX_BUILD_TOP")))
+        with open(blob, "rb") as source:
+            shutil.copyfileobj(UncompressedReader(source, blob), plain, CHUNK)
+        plain.seek(0)
+        _replay_layer(tarfile.open(fileobj=plain, mode="r:"), index, replay, base.tree.nodes, survivors, blob)
+    for path in sorted(_with_parents(survivors), key=lambda path: path.split("/")):
+        if path not in survivors:
+            yield path, None, None
+            continue
+        layer, member, data = survivors[path]
+        if member.islnk():
+            member = copy.copy(member)
+            member.size = data.size
+        yield path, member, layer.extractfile(data) if data.isreg() or data.islnk() else None
 
 
 def _replay_layer(layer, index, replay, final, survivors, where):

@@ -30,7 +30,7 @@ def scratch_directory(name):
     """A directory `name` in the build's directory (a path the same in every build, so a
     command that writes ``$(pwd)`` into a file stays reproducible), or a fresh temporary
     one outside a Nix build; removed afterwards even where the commands left it read-only."""
-    # Imported here (as subprocess is in _run and shutil in _materialise), not above: most
+    # Imported here (as subprocess is in run_command and shutil in _materialise), not above: most
     # layers run no commands, and every layer derivation's start pays the imports at the top.
     import shutil
     import tempfile
@@ -93,41 +93,54 @@ def run(root, spec, directory):
         raise StrataError("extraCommands: no shell to run them with; pass `shell` (or `pkgs`) to strata")
     _materialise(root, os.fsencode(directory))
     if spec.extra_commands:
-        _run("extraCommands", [spec.shell, "-e", "-c", spec.extra_commands], spec, directory)
+        run_command("extraCommands", [spec.shell, "-e", "-c", spec.extra_commands], spec, directory)
     if not spec.fake_root_commands:
         return _read_back(directory, "extraCommands")
-    if not spec.fakeroot:
-        raise StrataError("fakeRootCommands: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata")
-    _check_runnable(spec.fakeroot, "fakeroot")
+    fakeroot = fakeroot_command(spec, "fakeRootCommands")
     state = directory.rstrip("/") + ".fakeroot"
-    reaper = [this_interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
     # First everything is given the layer's owner, in fakeroot's books: then the owners it
     # reports afterwards are all the layer's, whether the commands changed them or not.
     owner = "%d:%d" % (spec.uid, spec.gid)
-    _run("fakeRootCommands", reaper + ["-s", state, "--", "chown", "-R", "-h", owner, "."], spec, directory)
+    run_command("fakeRootCommands", fakeroot + ["-s", state, "--", "chown", "-R", "-h", owner, "."], spec, directory)
     commands = [spec.shell, "-e", "-c", spec.fake_root_commands]
     if spec.enable_fakechroot:
-        commands = _proot(spec, directory) + commands
-    _run("fakeRootCommands", reaper + ["-i", state, "-s", state, "--"] + commands, spec, directory)
-    owners = json.loads(_run("fakeRootCommands", reaper + ["-i", state, "--", this_interpreter(), "-I", "-c",
-                                                           _DUMP_OWNERS, directory], spec, directory, capture=True))
+        commands = proot_command(spec, directory, "enableFakechroot") + commands
+    run_command("fakeRootCommands", fakeroot + ["-i", state, "-s", state, "--"] + commands, spec, directory)
+    return read_back_owned(directory, spec, fakeroot, state, "fakeRootCommands")
+
+
+def fakeroot_command(spec, what):
+    """The start of a command line that runs what follows under strata's fakeroot (as a
+    child subreaper), for `what` (named in the errors)."""
+    if not spec.fakeroot:
+        raise StrataError("%s: no fakeroot to run them with; pass `fakeroot` (or `pkgs`) to strata" % what)
+    _check_runnable(spec.fakeroot, "fakeroot")
+    return [this_interpreter(), "-I", "-c", _REAPER, spec.fakeroot]
+
+
+def read_back_owned(directory, spec, fakeroot, state, what):
+    """The tree in `directory`, each node owned as fakeroot's books (`state`) say; the books
+    are removed."""
+    owners = json.loads(run_command(what, fakeroot + ["-i", state, "--", this_interpreter(), "-I", "-c",
+                                                      _DUMP_OWNERS, directory], spec, directory, capture=True))
     os.unlink(state)
-    tree = _read_back(directory, "fakeRootCommands")
+    tree = _read_back(directory, what)
     for path, node in fstree.walk(tree):
         node.owner = tuple(owners[os.fsdecode(path)])
     return tree
 
 
-def _proot(spec, directory):
-    """The proot command line that runs what follows with `directory` as its root."""
+def proot_command(spec, directory, what):
+    """The proot command line that runs what follows with `directory` as its root, for
+    `what` (named in the errors)."""
     if not spec.proot:
-        raise StrataError("enableFakechroot: no proot to run fakeRootCommands in the root with; pass `proot` (or"
-                          " `pkgs`) to strata")
+        raise StrataError("%s: no proot to run the commands in the root with; pass `proot` (or `pkgs`) to strata"
+                          % what)
     _check_runnable(spec.proot, "proot")
     if not (spec.shell.startswith(spec.store_dir + "/") or os.path.lexists(directory + spec.shell)):
-        raise StrataError("enableFakechroot: the shell %s is neither in the image's root nor in the store, and the"
-                          " commands run with the root as /; put a shell at %s (contents) or pass strata a `shell`"
-                          " from the store" % (spec.shell, spec.shell))
+        raise StrataError("%s: the shell %s is neither in the image's root nor in the store, and the commands run"
+                          " with the root as /; put a shell at %s (copyToRoot, contents) or pass strata a `shell`"
+                          " from the store" % (what, spec.shell, spec.shell))
     binds = [path for path in [spec.store_dir, "/dev", "/proc", "/sys"] if os.path.exists(path)]
     return [spec.proot, "-r", directory, "-w", "/"] + [option for path in binds + spec.proot_binds
                                                        for option in ("-b", path)]
@@ -157,7 +170,7 @@ def _read_back(directory, what):
         raise StrataError(message)
 
 
-def _run(what, command, spec, directory, capture=False):
+def run_command(what, command, spec, directory, capture=False):
     # FAKEROOTDONTTRYCHOWN: in a sandbox's user namespace a real chown to an unmapped id
     # fails with EINVAL, which fakeroot would pass on; it records the owner either way.
     environment = {"PATH": spec.tools_path, "HOME": "/homeless-shelter", "LC_ALL": "C", "TZ": "UTC",

@@ -27,7 +27,8 @@ from .errors import StrataError
 
 Entry = collections.namedtuple("Entry", "name kind mode size source target store_path owner")
 """One tar entry: `name` relative bytes without a trailing slash; `kind` is "dir", "file",
-"symlink", or "storepath" for a whole store path, whose entries storetar writes; `source`
+"symlink", "whiteout" (an empty file that deletes, see runasroot), or "storepath" for a
+whole store path, whose entries storetar writes; `source`
 the file (or store path) to read, bytes; `target` the link target for "symlink";
 `store_path` the store path (str) of a "storepath", else None; `owner` (uid, gid) where
 fakeRootCommands set one, else None."""

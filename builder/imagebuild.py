@@ -1,6 +1,7 @@
 """buildImage: one layer holding copyToRoot at ``/`` and, under the store directory, the
-closure of what it (and the config) refers to; with includeNixDB, a second small layer
-holding the Nix database of those store paths."""
+closure of what it (and the config) refers to, or what runAsRoot changed in the image's
+root (see runasroot); with includeNixDB, a second small layer holding the Nix database of
+those store paths."""
 
 import contextlib
 
@@ -20,7 +21,8 @@ def build_image(image, spec):
     nix_owner = numeric_owner(image.nix_uid, image.nix_gid)
     base = base_image(image.base)
     with contextlib.ExitStack() as cleanup:
-        root, roots = layer_root(spec, closure, cleanup)
+        root, roots, whiteouts = (_run_as_root(spec, base, closure, cleanup) if spec.run_as_root
+                                  else layer_root(spec, closure, cleanup) + ([],))
         if image.config_refs:
             roots |= graph.referenced(closure, [image.config_refs])
         store_paths = graph.closure(closure, roots)
@@ -28,6 +30,7 @@ def build_image(image, spec):
         entries = fstree.entries(root)
         if base:
             entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
+        entries = sorted(entries + whiteouts, key=lambda entry: entry.name.split(b"/"))
         plan = TarPlan(entries, spec.mtime, owner, store_owner=nix_owner)
         sources = [(lambda blob: write_layer(plan, blob, spec.compressor),
                     History("strata buildImage", "copyToRoot and %d store paths it refers to" % len(store_paths)))]
@@ -44,3 +47,14 @@ def build_image(image, spec):
             layers += [target.add_streamed_blob(write) for write, _ in sources]
             config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources], base)
             imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
+
+
+def _run_as_root(spec, base, closure, cleanup):
+    """The root after runAsRoot (see runasroot), the store paths its files name, and the
+    whiteouts of what it deleted from the base."""
+    from . import runasroot
+    from .references import named_paths
+    root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks)
+    scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
+    tree, whiteouts = runasroot.run(root, spec, base, scratch, cleanup)
+    return tree, named_paths(tree, closure), whiteouts

@@ -83,6 +83,8 @@ def write_tar(plan, sink, frames, segments=None, check=None):
             out.write(tarwriter.header(item.name, "dir", item.mode, mtime, owner))
         elif item.kind == "symlink":
             out.write(tarwriter.header(item.name, "symlink", 0o777, mtime, owner, linkname=item.target))
+        elif item.kind == "whiteout":
+            out.write(tarwriter.header(item.name, "file", item.mode, mtime, owner))
         else:
             _write_file(item.name, item.source, item.size, item.mode, out, mtime, owner)
     out.enter(None)

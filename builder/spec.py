@@ -43,6 +43,8 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``extraCommands``         shell run in a copy of the root before it is written ("" for none)
 ``fakeRootCommands``      shell run next under fakeroot: the owners it sets are kept ("" for none)
 ``zstd``                  (any command) the zstd program, for Pythons before 3.14, or null
+``runAsRoot``             (build-image) shell run as root with the image's root as / (base
+                          unpacked, copyToRoot copied), under fakeroot and proot ("" for none)
 ``enableFakechroot``      run fakeRootCommands with the layer's root as / (through ``proot``,
                           the binary, binding the store, /dev, /proc, /sys and ``prootBinds``)
 ``shell``, ``toolsPath``  the shell for the commands and their PATH; ``fakeroot`` the binary
@@ -94,7 +96,7 @@ LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
     "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot",
-    "enable_fakechroot", "proot", "proot_binds"])
+    "enable_fakechroot", "proot", "proot_binds", "run_as_root"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -222,6 +224,7 @@ def layer_spec(document, out=None, environ=os.environ):
         enable_fakechroot=fields.get("enableFakechroot", bool, False),
         proot=fields.get("proot", str, None),
         proot_binds=fields.string_list("prootBinds"),
+        run_as_root=fields.get("runAsRoot", str, ""),
     )
 
 

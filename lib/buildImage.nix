@@ -22,6 +22,11 @@
 #                         (1970-01-01T00:00:01Z when created is "now")
 #   uid gid uname gname   owner of the files outside /nix: 0 0 "root" "root"
 #   extraCommands         shell run in (a copy of) the layer's root before it is written
+#   runAsRoot             null: shell run as root with the image's root as / (the base image
+#                         unpacked, copyToRoot copied over it, the store visible), under
+#                         fakeroot and proot, no VM: what it adds, changes (owners too) and
+#                         deletes (as whiteouts) is the layer; extraCommands run after it.
+#                         Needs `fakeroot` and `proot` (or `pkgs`) given to strata
 #   compressor            "gz" (layer blobs gzipped), "none", or "zstd" (level 3: Python >= 3.14,
 #                         or strata's `zstd` program)
 #   includeNixDB          false; true adds a small layer with the Nix database of the image's
@@ -73,6 +78,7 @@ let
     else check "copyToRoot" copyToRoot;
 
   imageName = toLower name;
+  script = if runAsRoot == null then "" else runAsRoot;
 
   configRefs = configReferences imageName config;
 
@@ -92,15 +98,15 @@ let
       copyToRoot = roots;
       base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; function = "buildImage"; };
       storeDir = builtins.storeDir;
-      exportReferencesGraph.closure = roots ++ [ configRefs ] ++ commandsReferences (baseName imageName) extraCommands;
+      runAsRoot = script;
+      inherit (plumbing) fakeroot proot prootBinds;
+      exportReferencesGraph.closure = roots ++ [ configRefs ]
+        ++ commandsReferences (baseName imageName) (script + extraCommands);
     };
   };
 in
-if runAsRoot != null then
-  throw "strata.buildImage: `runAsRoot` needs a VM, which strata does without; use `extraCommands` (and `uid`/`gid`)"
-else
-  image // {
-    inherit imageName meta;
-    imageTag = if tag != null then tag else hashPart image;
-    buildArgs = args;
-  }
+image // {
+  inherit imageName meta;
+  imageTag = if tag != null then tag else hashPart image;
+  buildArgs = args;
+}

@@ -161,7 +161,6 @@ def test_bad_input_is_one_clear_error(attr, message):
 
 def test_run_as_root_and_contents_twice_are_refused_at_evaluation():
     for arguments, message in [
-        ('runAsRoot = "true";', "`runAsRoot` needs a VM"),
         ("contents = []; copyToRoot = [];", "pass only `copyToRoot`"),
     ]:
         evaluated = subprocess.run(

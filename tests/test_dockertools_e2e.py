@@ -136,6 +136,25 @@ def test_fake_root_commands_with_the_image_root_as_slash():
     assert podman_run(reference, "/usr/bin/sh", "-c", "echo through the link") == "through the link\n"
 
 
+def test_run_as_root_makes_users_over_a_base_and_deletes_with_whiteouts():
+    image = build("runAsRoot")
+    assert build("runAsRoot", "--check") == image
+    with tarfile.open(fileobj=io.BytesIO(layers_of(image)[-1])) as layer:
+        members = {member.name: member for member in layer.getmembers()}
+    assert "etc/.wh.old" in members and "opt/.wh.gone" in members and "opt/gone/.wh.x" not in members
+    assert "etc/motd" not in members and "bin/busybox" not in members, "what the base holds unchanged stays out"
+    assert members["var/log/nginx"].uid == members["var/log/nginx"].gid > 0 and members["runAsRoot"].uid == 0
+    reference = loaded("runAsRoot")
+    assert podman_run(reference) == "hello from other\n"
+    said = podman_run(reference, "/bin/sh", "-c", "cat /runAsRoot /extraCommands /etc/motd; ls /etc/old /opt/gone;"
+                      " stat -c '%U:%G %u' /var/log/nginx; id nginx")
+    lines = said.splitlines()
+    assert lines[:3] == ["runAsRoot", "extraCommands", "base"]
+    uid = members["var/log/nginx"].uid
+    assert lines[3] == "nginx:nginx %d" % uid and 0 < uid < 1000, "a system user owns it"
+    assert lines[4].startswith("uid=%d(nginx)" % uid)
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image
@@ -234,7 +253,8 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
-    ("fakechrootWithoutProot", "enableFakechroot: no proot to run fakeRootCommands in the root with; pass `proot`"),
+    ("runAsRootWithoutProot", "runAsRoot: no proot to run the commands in the root with; pass `proot` (or `pkgs`)"),
+    ("fakechrootWithoutProot", "enableFakechroot: no proot to run the commands in the root with; pass `proot`"),
     ("invisibleFakeroot", "fakeroot: /usr/bin/fakeroot is a link to /etc/alternatives/fakeroot, which the build"
                           " (its sandbox) cannot see; pass strata a `fakeroot` the sandbox holds"),
 ])

@@ -34,11 +34,30 @@ let
   # fakeroot records their chown; their libraries are bound in through prootBinds.
   hostTools = package "host-tools" ''
     mkdir -p $out/bin
-    cp /usr/bin/chown /usr/bin/ln /usr/bin/mkdir $out/bin
+    cp /bin/dash /usr/bin/chown /usr/bin/ln /usr/bin/mkdir /usr/bin/touch /usr/bin/rm /usr/sbin/groupadd \
+      /usr/sbin/useradd $out/bin
   '';
   withProot = import ../.. {
     python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; proot = "/usr/bin/proot";
     prootBinds = [ "/lib" "/lib64" "/usr/lib/x86_64-linux-gnu/libfakeroot" ]; inherit system;
+  };
+  # runAsRoot's tools from the host, as nixpkgs' would come from the store: a shell (dash: a
+  # static busybox's applets would not be faked), shadow's useradd and coreutils on PATH,
+  # their libraries bound in.
+  withRoot = import ../.. {
+    python3 = "/usr/bin/python3"; shell = "${hostTools}/bin/dash"; fakeroot = "/usr/bin/fakeroot-sysv"; proot = "/usr/bin/proot";
+    prootBinds = [ "/lib" "/lib64" "/usr/lib/x86_64-linux-gnu/libfakeroot" ]; shadow = "${hostTools}/bin";
+    toolsPath = "${hostTools}/bin:/bin"; inherit system;
+  };
+  rootBase = withRoot.buildImage {
+    name = "root-base";
+    tag = "v1";
+    copyToRoot = [ busybox (package "base-files" ''
+      mkdir -p $out/etc $out/opt/gone
+      echo old > $out/etc/old
+      echo base > $out/etc/motd
+      echo x > $out/opt/gone/x
+    '') ];
   };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
@@ -170,6 +189,28 @@ in
   };
   fakechrootWithoutProot = strata.buildLayeredImage { name = "no-proot"; enableFakechroot = true;
     fakeRootCommands = "true"; };
+
+  # Upstream's nginx and runAsRootExtraCommands examples: users made with shadowSetup,
+  # useradd and groupadd, a directory chowned to one, files deleted from the base.
+  runAsRoot = withRoot.buildImage {
+    name = "run-as-root";
+    tag = "latest";
+    fromImage = rootBase;
+    copyToRoot = other;
+    runAsRoot = ''
+      ${withRoot.shadowSetup}
+      groupadd --system nginx
+      useradd --system --gid nginx nginx
+      mkdir -p /var/log/nginx
+      chown nginx:nginx /var/log/nginx
+      rm /etc/old
+      rm -r /opt/gone
+      echo runAsRoot > /runAsRoot
+    '';
+    extraCommands = "echo extraCommands > extraCommands";
+    config.Cmd = [ "/bin/other" ];
+  };
+  runAsRootWithoutProot = strata.buildImage { name = "no-proot"; copyToRoot = busybox; runAsRoot = "true"; };
 
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
