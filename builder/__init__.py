@@ -16,6 +16,7 @@ The pipeline, one module a stage, each importing only the stages before it:
     storetar        store paths listed and packed into tar frames, by the workers
     layer           one layer written once, its digests computed on the way
     layering        store paths grouped into layers within a budget
+    pipeline        dockerTools' layeringPipeline: the user's own grouping
     imagetree       the tree an image's layers make, as a runtime resolves it
     baseimage       base images read and checked: any archive or layout
     overbase        a new layer over a base: nothing twice, through the base's symlinks

@@ -179,7 +179,15 @@ def planned_groups(image, lower, store_dir):
     if wanted and budget < 1:
         raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (base and"
                           " lower layers, the Nix database, the top layer)" % (max_layers, others))
-    return [(_group_name(closure, group), group) for group in layering.plan(closure, wanted, budget)]
+    if image.layering_pipeline is None:
+        groups = layering.plan(closure, wanted, budget)
+    else:
+        from .pipeline import plan  # here, not above: few images take a pipeline
+        groups = plan(closure, wanted, image.layering_pipeline)
+        if len(groups) > budget:
+            raise StrataError("layeringPipeline: makes %d layers, and maxLayers = %d leaves %d for the store paths;"
+                              " end it with [\"limit_layers\", %d]" % (len(groups), max_layers, budget, budget))
+    return [(_group_name(closure, group), group) for group in groups]
 
 
 def _customisation(image):

@@ -23,6 +23,7 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``layers``                prebuilt layer directories (layer derivations), bottom first
 ``customisationLayer``    the prebuilt top layer, or null
 ``maxLayers``             the layer budget of a layered image (at least 2; default 100)
+``layeringPipeline``      dockerTools' layering steps (see pipeline), or null for strata's own
 ``includeStorePaths``     false leaves a layered image's store paths out (default true)
 ``interpreter``           the Python a stream script runs with (default: this one)
 ``includeNixDB``          add a layer with the Nix database of the image's store paths
@@ -89,7 +90,7 @@ from .streams import COMPRESSORS
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid", "base"])
+    "nix_uid", "nix_gid", "base", "layering_pipeline"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
@@ -193,6 +194,7 @@ def image_spec(document, out=None):
         nix_db_layer=fields.get("nixDbLayer", str, None),
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
         base=fields.get("base", str, None),
+        layering_pipeline=fields.get("layeringPipeline", list, None),
     )
 
 

@@ -12,6 +12,8 @@
 #   fakeRootCommands      "": shell run under fakeroot in the top layer's root after
 #                         extraCommands; the owners it sets are kept (needs fakeroot)
 #   enableFakechroot      false; true runs fakeRootCommands with the top layer's root as / (proot)
+#   layeringPipeline      null; dockerTools' layering steps (see builder/pipeline.py) instead of
+#                         strata's grouping
 # and strata's own:
 #   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
 #                         store paths (each a layer of their closure less what the layers

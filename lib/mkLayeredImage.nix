@@ -109,7 +109,7 @@ let
   # other files need (their records' references), less what the explicit layers hold.
   planAttrs = {
     imageName = name;
-    inherit configRefs maxLayers includeStorePaths customisationLayer;
+    inherit configRefs maxLayers includeStorePaths customisationLayer layeringPipeline;
     includeNixDB = initializeNixDatabase;
     inherit base;
     contents = contentsList;
@@ -159,8 +159,8 @@ else if stream && args ? format then
   unsupported "format" "is buildLayeredImage's: a stream is a Docker archive (pipe it to skopeo for another format)"
 else if stream && args ? compressor then
   unsupported "compressor" "is buildLayeredImage's: a stream's layers are uncompressed, as dockerTools streams them"
-else if layeringPipeline != null then
-  unsupported "layeringPipeline" "is not supported yet; strata groups the closure by size and sharing (see the README), or take `layers`"
+else if layeringPipeline != null && !(builtins.isList layeringPipeline) then
+  unsupported "layeringPipeline" "must be a list of steps, such as [ [ \"popularity_contest\" ] [ \"limit_layers\" 100 ] ]"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else

@@ -155,6 +155,15 @@ def test_run_as_root_makes_users_over_a_base_and_deletes_with_whiteouts():
     assert lines[4].startswith("uid=%d(nginx)" % uid)
 
 
+def test_a_layering_pipeline_decides_the_store_layers():
+    image = build("pipeline")
+    store_paths = [sorted({name.split("/")[2].split("-", 1)[1] for name in tarfile.open(fileobj=io.BytesIO(data))
+                           .getnames() if name.count("/") >= 2 and name.startswith("nix/store/")})
+                   for data in layers_of(image)[:-1]]
+    assert store_paths == [["busybox"], ["hello", "other"]]
+    assert podman_run(loaded("pipeline")) == "hello from hello\n"
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image
@@ -219,7 +228,8 @@ def test_docker_tools_arguments_and_attributes_evaluate():
 @pytest.mark.parametrize("expression, message", [
     ('(s.streamLayeredImage { name = "x"; format = "oci"; }).drvPath', "strata.streamLayeredImage: `format` is buildLayeredImage's"),
     ('(s.streamLayeredImage { name = "x"; compressor = "gz"; }).drvPath', "strata.streamLayeredImage: `compressor` is buildLayeredImage's"),
-    ('(s.buildLayeredImage { name = "x"; layeringPipeline = [ ]; }).drvPath', "`layeringPipeline` is not supported yet"),
+    ('(s.buildLayeredImage { name = "x"; layeringPipeline = "popularity_contest"; }).drvPath',
+     "strata.buildLayeredImage: `layeringPipeline` must be a list of steps"),
     ('(s.pullImage { imageName = "a"; imageDigest = "sha256:0"; hash = "abc"; }).drvPath', "`hash` must be an SRI hash"),
     ('(s.buildImage { name = "x"; copyToRoot = 42; }).drvPath',
      "strata.buildImage: `copyToRoot` must be a derivation or a store path, or a list of them; got 42"),
@@ -253,6 +263,7 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+    ("pipelineUnknownStep", "layeringPipeline: 'shuffle' is not a step strata knows (known: flatten, limit_layers,"),
     ("runAsRootWithoutProot", "runAsRoot: no proot to run the commands in the root with; pass `proot` (or `pkgs`)"),
     ("fakechrootWithoutProot", "enableFakechroot: no proot to run the commands in the root with; pass `proot`"),
     ("invisibleFakeroot", "fakeroot: /usr/bin/fakeroot is a link to /etc/alternatives/fakeroot, which the build"

@@ -212,6 +212,20 @@ in
   };
   runAsRootWithoutProot = strata.buildImage { name = "no-proot"; copyToRoot = busybox; runAsRoot = "true"; };
 
+  # A layeringPipeline as the manual shows one: busybox and what it needs apart, the rest by popularity.
+  pipeline = strata.buildLayeredImage {
+    name = "pipeline";
+    tag = "latest";
+    contents = [ busybox hello other ];
+    layeringPipeline = [
+      [ "subcomponent_out" [ busybox ] ]
+      [ "over" "rest" [ "pipe" [ [ "popularity_contest" ] [ "limit_layers" 1 ] ] ] ]
+    ];
+    config.Cmd = [ "/bin/hello" ];
+  };
+  pipelineUnknownStep = strata.buildLayeredImage { name = "pipeline-unknown"; contents = [ busybox ];
+    layeringPipeline = [ [ "shuffle" ] ]; };
+
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
     config.Cmd = [ "/bin/hello" ]; };
