@@ -21,11 +21,20 @@ def nix_build(attr, *extra, expression=IMAGES):
                           capture_output=True, text=True)
 
 
-def built(attr, expression=IMAGES):
-    """The output path of `attr`, built."""
-    run = nix_build(attr, expression=expression)
+def built(attr, *extra, expression=IMAGES):
+    """The output path of `attr`, built (with the nix-build options `extra`)."""
+    run = nix_build(attr, *extra, expression=expression)
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()
+
+
+def podman_load(image):
+    """Load the image file (or run the stream script and load what it writes) into podman;
+    what podman says it loaded."""
+    if os.access(image, os.X_OK) and not os.path.isdir(image):
+        archive = subprocess.run([image], capture_output=True, check=True).stdout
+        return subprocess.run(["podman", "load"], input=archive, capture_output=True, check=True).stdout.decode()
+    return run("podman", "load", "-i", image)
 
 
 def nix_eval(expression):

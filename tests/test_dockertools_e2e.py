@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from conftest import REPO, nix_build, run
+from conftest import REPO, built, nix_build, podman_load, run
 
 pytestmark = pytest.mark.e2e
 
@@ -18,16 +18,12 @@ DOCKERTOOLS = os.path.join(REPO, "tests", "nix", "dockertools.nix")
 
 
 def build(attr, *extra):
-    finished = nix_build(attr, *extra, expression=DOCKERTOOLS)
-    assert finished.returncode == 0, finished.stderr
-    return finished.stdout.strip()
+    return built(attr, *extra, expression=DOCKERTOOLS)
 
 
 def loaded(attr):
     """The image of `attr` built and loaded into podman; its reference."""
-    image = build(attr)
-    output = run("podman", "load", "-i", image)
-    return output.strip().split()[-1]
+    return podman_load(build(attr)).strip().split()[-1]
 
 
 def podman_run(reference, *command, user=None):
@@ -115,12 +111,10 @@ def test_the_helpers_bin_sh_usr_bin_env_ca_certificates_and_fake_nss_with_a_user
 
 def test_the_store_paths_that_commands_and_copied_files_name_are_in_the_image():
     assert podman_run(loaded("commandsClosure")) == "run by the shell extraCommands named\n"
-    script = build("commandsClosureLayered")
-    archive = subprocess.run([script], capture_output=True, check=True).stdout
-    assert "commands-closure-layered:latest" in subprocess.run(["podman", "load"], input=archive,
-                                                               capture_output=True).stdout.decode()
-    assert podman_run("localhost/commands-closure-layered:latest") == "from fakeRootCommands\n"
-    assert podman_run("localhost/commands-closure-layered:latest", "/usr/bin/sh", "-c", "echo linked") == "linked\n"
+    reference = loaded("commandsClosureLayered")  # a stream
+    assert reference == "localhost/commands-closure-layered:latest"
+    assert podman_run(reference) == "from fakeRootCommands\n"
+    assert podman_run(reference, "/usr/bin/sh", "-c", "echo linked") == "linked\n"
     assert podman_run(loaded("explicitCopyToRoot")) == "hello from hello\n"
 
 
