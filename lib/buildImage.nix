@@ -35,11 +35,14 @@
 #   nixUid nixGid         0 0: owner of /nix (the store and the database); uid/gid own the rest
 #   meta                  as for any derivation
 #   diskSize buildVMMemorySize  accepted and ignored: they size dockerTools' VM; strata has none
-# passthru: imageName, imageTag, buildArgs, override.
+# passthru: imageName, imageTag, buildArgs, override, and `layer`: as dockerTools', the layer
+# of copyToRoot and extraCommands alone (no store paths, no base, no runAsRoot), a buildLayer
+# built only when asked for (the image writes its layer itself).
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences commandsReferences;
   check = plumbing.packages "buildImage";
+  buildLayer = import ./buildLayer.nix plumbing;
 in
 args@{ name
 , tag ? null
@@ -109,4 +112,10 @@ image // {
   inherit imageName meta;
   imageTag = if tag != null then tag else hashPart image;
   buildArgs = args;
+  layer = buildLayer {
+    name = "${baseName imageName}-layer";
+    copyToRoot = roots;
+    inherit keepContentsDirlinks extraCommands uid gid uname gname compressor;
+    mtime = if mtime != null then mtime else if created == "now" then "1970-01-01T00:00:01Z" else created;
+  };
 }

@@ -50,6 +50,10 @@ def test_a_build_env_bin_link_and_a_real_bin_give_one_bin_with_both(attr):
     assert podman_run(reference) == "hello from hello\n"
     assert podman_run(reference, "/bin/other") == "hello from other\n"
     assert "hello" in podman_run(reference, "/bin/ls", "/bin").split()
+    if attr == "envAndPackage":  # buildImage's layer, as dockerTools': copyToRoot alone, no store paths
+        with tarfile.open(os.path.join(build("envAndPackage.layer"), "blob")) as layer:
+            names = layer.getnames()
+        assert "bin/hello" in names and "bin/other" in names and not any(n.startswith("nix") for n in names)
 
 
 @pytest.mark.parametrize("attr", ["symlinkContents", "symlinkCopyToRoot"])
