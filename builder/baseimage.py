@@ -40,6 +40,10 @@ NIX_DB_PATH = "nix/var/nix/db/db.sqlite"
 TREE_RECORD = "tree.json"
 BLOB_DIR = "blobs"
 
+_UNREADABLE = (OSError, EOFError, zlib.error, tarfile.TarError, ValueError, OverflowError)
+"""What tarfile raises for a corrupt or lying archive: ValueError and OverflowError where a
+size or offset is too large for a file position (found by fuzzing)."""
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -130,6 +134,9 @@ class _Directory:
     def exists(self, name):
         return os.path.isfile(os.path.join(self.path, normal_name(name, self.where)))
 
+    def size(self, name):
+        return os.path.getsize(os.path.join(self.path, normal_name(name, self.where)))
+
     def open(self, name):
         try:
             return open(os.path.join(self.path, normal_name(name, self.where)), "rb")
@@ -154,7 +161,7 @@ class _Archive:
             self.members = {}
             for member in self.tar.getmembers():
                 self.members[normal_name(member.name, path)] = member
-        except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+        except _UNREADABLE as error:
             raise StrataError("%s: not a readable image archive (%s)" % (path, error))
 
     def _member(self, name):
@@ -168,6 +175,9 @@ class _Archive:
 
     def exists(self, name):
         return self._member(name) is not None
+
+    def size(self, name):
+        return self._member(name).size
 
     def open(self, name):
         member = self._member(name)
@@ -183,14 +193,14 @@ def _read(source, name):
     with source.open(name) as stream:
         try:
             return stream.read()
-        except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+        except _UNREADABLE as error:
             raise StrataError("%s: cannot read %s (%s)" % (source.where, name, error))
 
 
 def _parse_json(data, source, what):
     try:
         document = json.loads(data)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
         raise StrataError("%s: %s is not valid JSON (%s)" % (source.where, what, error))
     if not isinstance(document, (dict, list)):
         raise StrataError("%s: %s is not a JSON object" % (source.where, what))
@@ -274,8 +284,9 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
     with source.open(name) as stream, open(partial, "wb") as copy:
         blob = _CopyingReader(stream, copy)
         reader = UncompressedReader(blob, where)
+        limit = source.size(name) * _MOST_EXPANDED[reader.compressor] + (1 << 20)
         try:
-            _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB))
+            _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB), limit)
             reader.drain()
         except StrataError:
             blob.drain()  # a blob that is not the one named is the error to report
@@ -287,6 +298,15 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where)
         raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
     return {"digest": digest, "diffId": diff_id, "size": blob.copied.size,
             "mediaType": MEDIA_TYPES[reader.compressor]}
+
+
+def _link_target(member, where):
+    """A hard link's target in normal form; one that leaves the root names the link too."""
+    try:
+        return normal_name(member.linkname, where)
+    except StrataError:
+        raise StrataError("%s: entry %r is a hard link to %r, which leaves the image root"
+                          % (where, member.name, member.linkname))
 
 
 def _checked_digest(blob, expected_digest, where):
@@ -368,17 +388,27 @@ class UncompressedReader:
         return "sha256:" + self.hash.hexdigest()
 
 
-def _apply_entries(reader, index, tree, where, nix_db):
-    """Apply the layer's entries to `tree`; a Nix database among them is kept at `nix_db`."""
+_MOST_EXPANDED = {"none": 1, "gz": 1100, "zstd": 33000}
+"""How many times its size a blob's uncompressed tar can be at most: deflate expands at
+most 1032 times, zstd (run-length blocks) about 32,768 times."""
+
+
+def _apply_entries(reader, index, tree, where, nix_db, limit):
+    """Apply the layer's entries to `tree`; a Nix database among them is kept at `nix_db`.
+    An entry that says it holds more than `limit` bytes, more than the blob can hold, is
+    refused before tarfile skips over it (which would read for ever)."""
     seen = {}
     try:
         with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as layer:
             for member in layer:
+                if member.size > limit:
+                    raise StrataError("%s: entry %r says it holds %d bytes, more than the layer can hold"
+                                      % (where, member.name, member.size))
                 path = normal_name(member.name, where)
                 if not path or tree.whiteout(path, index):
                     continue
                 if member.islnk():
-                    target = normal_name(member.linkname, where)
+                    target = _link_target(member, where)
                     if target not in seen:
                         raise StrataError("%s: entry %r is a hard link to %r, which is not an earlier entry of"
                                           " the layer" % (where, member.name, member.linkname))
@@ -407,5 +437,5 @@ def _apply_entries(reader, index, tree, where, nix_db):
                     node = Node("other", member.mode, member.uid, member.gid, 0, None, None, index)
                 seen[path] = node
                 tree.put(path, node)
-    except (tarfile.TarError, EOFError) as error:
+    except _UNREADABLE as error:
         raise StrataError("%s: truncated or corrupt layer (%s)" % (where, error))

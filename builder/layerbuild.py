@@ -27,9 +27,10 @@ import os
 
 from . import extracommands, fstree, graph, layering, progress
 from .errors import StrataError
-from .layer import Layer, TarPlan, owners, write_layer
+from .layer import MEDIA_TYPES, Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
 from .overbase import over_base
+from .spec import Fields
 from .tarwriter import Owner, numeric_owner
 
 RECORD = "layer.json"
@@ -37,19 +38,26 @@ BLOB = "blob"
 
 
 class LayerRecord:
-    """A layer read back from its derivation's output directory."""
+    """A layer read back from its derivation's output directory, every field checked (an
+    image may be handed any directory as a layer)."""
 
     def __init__(self, directory, document):
+        fields = Fields(document)
         self.directory = directory
-        self.layer = Layer(document["diffId"], document["digest"], document["size"], document["mediaType"])
-        self.name = document["name"]
-        self.store_paths = document["storePaths"]
-        self.references = document["references"]
-        self.store_dir = document["storeDir"]
-        self.mtime = document["mtime"]
-        self.owner = Owner(document["uid"], document["gid"], document["uname"], document["gname"])
-        self.blob = os.path.join(directory, BLOB) if document["blob"] else None
-        self.segments = document["segments"]
+        self.layer = Layer(fields.digest("diffId"), fields.digest("digest"), fields.size("size"),
+                           fields.choice("mediaType", MEDIA_TYPES.values()))
+        self.name = fields.get("name", str)
+        self.store_paths = fields.string_list("storePaths")
+        self.references = fields.string_list("references")
+        self.store_dir = fields.get("storeDir", str)
+        self.mtime = fields.get("mtime", int)
+        self.owner = Owner(fields.owner_id("uid"), fields.owner_id("gid"), fields.get("uname", str),
+                           fields.get("gname", str))
+        self.blob = os.path.join(directory, BLOB) if fields.get("blob", bool) else None
+        segments = fields.get("segments", dict, None)
+        if segments is not None and not all(isinstance(value, str) for value in segments.values()):
+            raise StrataError("segments: expected an object of digests")
+        self.segments = segments
 
 
 def read_record(directory):
@@ -57,8 +65,10 @@ def read_record(directory):
     try:
         with open(path, "rb") as stream:
             return LayerRecord(directory, json.load(stream))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise StrataError("%s: not a strata layer (%s)" % (directory, error))
+    except StrataError as error:
+        raise StrataError("%s: not a strata layer (%s in %s)" % (directory, error, RECORD))
 
 
 def build_layer(spec):

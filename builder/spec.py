@@ -159,13 +159,13 @@ def load(filename):
             return json.load(stream)
     except OSError as error:
         raise StrataError("%s: cannot read the spec: %s" % (filename, error.strerror))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
         raise StrataError("%s: not valid JSON: %s" % (filename, error))
 
 
 def image_spec(document, out=None):
     """An ImageSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
-    fields = _Fields(document)
+    fields = Fields(document)
     out = _out(fields, out)
     created = fields.get("created", str, DEFAULT_CREATED)
     tag = fields.get("tag", str, None)
@@ -200,7 +200,7 @@ def image_spec(document, out=None):
 
 def layer_spec(document, out=None, environ=os.environ):
     """A LayerSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
-    fields = _Fields(document)
+    fields = Fields(document)
     return LayerSpec(
         out=_out(fields, out),
         closure=fields.get("closure", (list, str), None),
@@ -231,12 +231,12 @@ def layer_spec(document, out=None, environ=os.environ):
 
 
 def export_spec(document, out=None, environ=os.environ):
-    fields = _Fields(document)
+    fields = Fields(document)
     return ExportSpec(out=_out(fields, out), base=fields.get("base", str), mtime=_mtime(fields, environ))
 
 
 def merge_spec(document, out=None, environ=os.environ):
-    fields = _Fields(document)
+    fields = Fields(document)
     images = fields.string_list("images")
     if not images:
         raise StrataError("images: expected at least one image")
@@ -244,7 +244,7 @@ def merge_spec(document, out=None, environ=os.environ):
 
 
 def pull_spec(document, out=None):
-    fields = _Fields(document)
+    fields = Fields(document)
     digest = fields.get("imageDigest", str)
     if not digest.startswith("sha256:") or len(digest) != 71:
         raise StrataError("imageDigest: %r is not a sha256 digest (sha256:<64 hex digits>)" % digest)
@@ -266,7 +266,7 @@ def pull_spec(document, out=None):
 
 def base_spec(document, out=None):
     """A BaseSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
-    fields = _Fields(document)
+    fields = Fields(document)
     name = fields.get("fromImageName", str, None)
     return BaseSpec(
         out=_out(fields, out),
@@ -279,7 +279,7 @@ def base_spec(document, out=None):
 def use_tools(document):
     """Take up the programs any command may need from its spec: ``zstd``, the zstd program
     for interpreters without ``compression.zstd`` (a path, or null)."""
-    streams.ZSTD_BINARY["path"] = _Fields(document).get("zstd", str, None)
+    streams.ZSTD_BINARY["path"] = Fields(document).get("zstd", str, None)
 
 
 def container_config(config):
@@ -433,7 +433,7 @@ def _has_type(value, expected):
     raise AssertionError(expected)
 
 
-class _Fields:
+class Fields:
     """Typed access to the spec's fields; a missing field without a default is an error."""
 
     _REQUIRED = object()
@@ -451,6 +451,7 @@ class _Fields:
             return default
         if not isinstance(value, types) or (isinstance(value, bool) and types in (int, (int, str))):
             raise StrataError("%s: expected %s, got %s" % (key, _type_names(types), json.dumps(value)))
+        _no_nul(value, key)
         return value
 
     def string_list(self, key):
@@ -460,13 +461,25 @@ class _Fields:
                 raise StrataError("%s: expected a list of store paths, got %s" % (key, json.dumps(item)))
         return value
 
+    def size(self, key):
+        value = self.get(key, int)
+        if value < 0:
+            raise StrataError("%s: %d is not a size" % (key, value))
+        return value
+
+    def digest(self, key):
+        value = self.get(key, str)
+        if not (value.startswith("sha256:") and len(value) == 71 and all(c in "0123456789abcdef" for c in value[7:])):
+            raise StrataError("%s: %r is not a sha256 digest" % (key, value))
+        return value
+
     def owner_id(self, key):
         value = self.get(key, int, 0)
         if not 0 <= value <= MAX_ID:
             raise StrataError("%s: %d is not a user or group id (0 to %d)" % (key, value, MAX_ID))
         return value
 
-    def choice(self, key, choices, default):
+    def choice(self, key, choices, default=_REQUIRED):
         value = self.get(key, str, default)
         if value not in choices:
             raise StrataError("%s: %r is not one of %s" % (key, value, ", ".join(sorted(choices))))
@@ -478,3 +491,16 @@ def _type_names(types):
     if isinstance(types, tuple):
         return " or ".join(names[t] for t in types)
     return names[types]
+
+
+def _no_nul(value, key):
+    """A NUL byte ends a C string: no path, name, argument or variable may hold one."""
+    if isinstance(value, str) and "\0" in value:
+        raise StrataError("%s: %s holds a NUL byte" % (key, json.dumps(value)))
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item, key)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _no_nul(name, key)
+            _no_nul(item, "%s.%s" % (key, name))

@@ -35,9 +35,9 @@ def layer_tar(entries, tar_format=tarfile.PAX_FORMAT):
 
 
 def docker_archive(path, layers, gzip_layers=False, diff_ids=None, tags=("base:v1",), drop=None, whole_gzip=False,
-                   tar_format=tarfile.PAX_FORMAT):
-    """A Docker archive of `layers` (each a list of entries) at `path`."""
-    blobs = [layer_tar(layer, tar_format) for layer in layers]
+                   tar_format=tarfile.PAX_FORMAT, raw_layers=None):
+    """A Docker archive of `layers` (each a list of entries, or `raw_layers`, tar bytes) at `path`."""
+    blobs = raw_layers or [layer_tar(layer, tar_format) for layer in layers]
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["A=1"]},
                          "rootfs": {"type": "layers", "diff_ids": diff_ids or [
                              "sha256:" + hashlib.sha256(blob).hexdigest() for blob in blobs]}}).encode()
@@ -147,9 +147,31 @@ def test_a_gnu_long_name_that_climbs_out(tmp_path):
     refused(tmp_path, archive, "leaves the image root")
 
 
-def test_a_hard_link_out_of_the_root(tmp_path):
+def test_a_hard_link_out_of_the_root_names_the_link_and_its_target(tmp_path):
     refused(tmp_path, docker_archive(tmp_path / "a.tar", [[entry("x", kind=tarfile.LNKTYPE, linkname="../../etc/shadow")]]),
-            "leaves the image root")
+            "layer 1 (layer0/layer.tar): entry 'x' is a hard link to '../../etc/shadow', which leaves the image root")
+
+
+def test_an_entry_whose_size_lies_beyond_what_the_layer_can_hold(tmp_path):
+    """Found by fuzzing (seed 3, case 856): tarfile would skip 3e26 bytes in a stream, for ever."""
+    info, _ = entry("etc/.wh.passwd")
+    layer = bytearray(layer_tar([(info, b"")]))
+    layer[124:136] = b"\x80" + (3 << 80).to_bytes(11, "big")  # base-256 size
+    layer[148:156] = b" " * 8
+    layer[148:156] = b"%06o\0 " % sum(layer[:512])
+    archive = tmp_path / "a.tar"
+    refused(tmp_path, docker_archive(archive, [[]], raw_layers=[bytes(layer)]),
+            "entry 'etc/.wh.passwd' says it holds 3626777458843887524118528 bytes, more than the layer can hold")
+
+
+def test_an_archive_whose_sizes_lie_past_any_file_offset(tmp_path):
+    """Found by fuzzing (seed 1, case 87): tarfile raised ValueError seeking past 2^63."""
+    archive = bytearray(open(docker_archive(tmp_path / "a.tar", GOOD), "rb").read())
+    archive[124:136] = b"\x80" + (1 << 80).to_bytes(11, "big")
+    archive[148:156] = b" " * 8
+    archive[148:156] = b"%06o\0 " % sum(archive[:512])
+    (tmp_path / "b.tar").write_bytes(bytes(archive))
+    refused(tmp_path, str(tmp_path / "b.tar"), "not a readable image archive")
 
 
 def test_a_stream_script_given_as_a_base(tmp_path):

@@ -114,3 +114,30 @@ def test_an_oci_layout_links_its_blobs_to_the_layers(store):
     assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "demo:t"
     assert json.load(open(out / "oci-layout")) == {"imageLayoutVersion": "1.0.0"}
     assert os.readlink(out / "blobs" / "sha256" / read_record(base).layer.digest[7:]) == read_record(base).blob
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("diffId", 5, 'diffId: expected a string, got 5'),
+    ("digest", "sha256:x", "digest: 'sha256:x' is not a sha256 digest"),
+    ("size", -1, "size: -1 is not a size"),
+    ("storePaths", "x", 'storePaths: expected a list, got "x"'),
+    ("uid", 4294967295, "uid: 4294967295 is not a user or group id"),
+    ("mediaType", "text/plain", "mediaType: 'text/plain' is not one of"),
+])
+def test_a_record_whose_fields_are_wrong_is_not_a_layer(store, field, value, message):
+    """Found by fuzzing (seed 1, case 421): a record that was a list, or held a field of
+    another type, gave a TypeError where the image used it."""
+    tmp_path, paths, closure = store
+    directory = layer(tmp_path, "base", deps=[paths["base"]], closure=closure)
+    record = os.path.join(directory, "layer.json")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    document = json.load(open(record))
+    document[field] = value
+    (copy / "layer.json").write_text(json.dumps(document))
+    with pytest.raises(StrataError) as error:
+        read_record(str(copy))
+    assert str(error.value).startswith("%s: not a strata layer (" % copy) and message in str(error.value)
+    (copy / "layer.json").write_text("[1, 2]")
+    with pytest.raises(StrataError, match="not a strata layer \\(spec: expected a JSON object, got list"):
+        read_record(str(copy))

@@ -111,3 +111,16 @@ def test_load_names_the_file_and_line_of_bad_json(tmp_path):
     path.write_text('{\n"imageName": }')
     with pytest.raises(StrataError, match=r"spec.json: not valid JSON: .*line 2"):
         spec.load(str(path))
+
+
+def test_found_by_fuzzing_nul_bytes_deep_nesting_and_errors_of_many_lines(tmp_path):
+    with pytest.raises(StrataError, match=r'closure: "/a\\u0000b" holds a NUL byte'):
+        image_spec(closure="/a\0b")  # seed 8, case 2819: open() raised ValueError
+    with pytest.raises(StrataError, match=r'config.Env: .* holds a NUL byte'):
+        image_spec(config={"Env": ["A=\0"]})
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(StrataError, match="deep.json: not valid JSON"):
+        spec.load(str(deep))  # json's RecursionError
+    assert str(StrataError("x: cannot read (method gz: bad\n- method tar: bad)")) == \
+        "x: cannot read (method gz: bad; - method tar: bad)"
