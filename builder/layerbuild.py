@@ -176,6 +176,10 @@ def planned_groups(image, lower, store_dir):
     if image.config_refs:
         wanted |= graph.referenced_closure(closure, [image.config_refs])
     for record in lower + _customisation(image):
+        missing = [path for path in record.references if path not in closure]
+        if missing:
+            raise StrataError("%s: the layer's files need %s, which is not in the image's closure graph (give the"
+                              " layer to exportReferencesGraph)" % (record.directory, missing[0]))
         wanted.update(record.references)
     for record in lower:
         wanted.difference_update(record.store_paths)

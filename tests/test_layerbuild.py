@@ -141,3 +141,18 @@ def test_a_record_whose_fields_are_wrong_is_not_a_layer(store, field, value, mes
     (copy / "layer.json").write_text("[1, 2]")
     with pytest.raises(StrataError, match="not a strata layer \\(spec: expected a JSON object, got list"):
         read_record(str(copy))
+
+
+def test_a_layer_whose_references_are_not_in_the_graph(store):
+    """Found by fuzzing (seed 42, case 107255): a record naming a path the closure graph does
+    not hold gave a KeyError while planning."""
+    tmp_path, paths, closure = store
+    directory = layer(tmp_path, "base", deps=[paths["base"]], closure=closure)
+    document = json.load(open(os.path.join(directory, "layer.json")))
+    document["references"] = ["/nix/store/" + "0" * 32 + "-elsewhere"]
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "layer.json").write_text(json.dumps(document))
+    with pytest.raises(StrataError, match="copy: the layer's files need /nix/store/0+-elsewhere, which is not in"):
+        plan_layers(*[parse(image_document(tmp_path, closure, paths, lowerLayers=[str(copy)]), out=str(tmp_path / "p"))
+                      for parse in (spec.image_spec, spec.layer_spec)])
