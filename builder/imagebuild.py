@@ -5,7 +5,7 @@ those store paths."""
 
 import contextlib
 
-from . import extracommands, fstree, graph, imageformats, nixdb
+from . import extracommands, fstree, graph, imageformats, nixdb, progress
 from .imageconfig import History, image_config
 from .layer import TarPlan, owners, write_layer
 from .layerbuild import base_image, layer_root, load_graph
@@ -44,7 +44,10 @@ def build_image(image, spec):
         with output_file(image.out) as stream:
             target = imageformats.TarTarget(stream, spec.mtime)
             layers = base.add_to(target) if base else []
-            layers += [target.add_streamed_blob(write) for write, _ in sources]
+            total = len(layers) + len(sources)
+            for write, history in sources:
+                layers.append(target.add_streamed_blob(write))
+                progress.layer(history.comment, 0, layers[-1].size, (len(layers), total))
             config = image_config(image, [layer.diff_id for layer in layers], [history for _, history in sources], base)
             imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
 

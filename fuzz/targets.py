@@ -102,6 +102,29 @@ def run_archive(data, case):
     _read_and_export(archive, case)
 
 
+def run_layout(data, case):
+    """An OCI layout directory as fromImage names it: the files of the (mutated) archive
+    written into a directory, those whose names stay inside it, then read as a base."""
+    layout = case / "in" / "layout"
+    layout.mkdir()
+    try:
+        members = list(tarfile.open(fileobj=io.BytesIO(data)))
+        archive = tarfile.open(fileobj=io.BytesIO(data))
+    except (tarfile.TarError, EOFError, ValueError, OverflowError, OSError):
+        return  # not a tar any more: nothing to lay out
+    for member in members:
+        parts = member.name.split("/")
+        if not member.isfile() or ".." in parts or member.name.startswith("/") or "" in parts:
+            continue
+        target = layout.joinpath(*parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.extractfile(member).read())
+        except (tarfile.TarError, EOFError, OSError):
+            return  # names that clash, data cut short: no layout to read
+    _read_and_export(layout, case)
+
+
 def run_layer(data, case):
     """A layer's tar inside an otherwise valid archive (its digests made to match), so
     that the mutations reach the tar reader behind the digest checks."""
@@ -184,6 +207,7 @@ TARGETS = {
     "docker-archive": (run_archive, lambda: [docker_archive(LAYERS), docker_archive(LAYERS, gzip_layers=True),
                                              gzip.compress(docker_archive(LAYERS), mtime=0)]),
     "oci-archive": (run_archive, lambda: [oci_archive(LAYERS)]),
+    "oci-layout": (run_layout, lambda: [oci_archive(LAYERS)]),
     "layer-tar": (run_layer, lambda: list(LAYERS)),
     "registration": (run_registration, lambda: [registration()]),
     "structured-graph": (run_structured_graph, lambda: [structured_graph()]),
