@@ -25,6 +25,9 @@ Writes the image to stdout as a Docker archive (pipe it to podman load or docker
 
 def main(document_text, argv=()):
     document = json.loads(document_text)
+    if list(argv) == ["--strata-document"]:  # for strata's registry client (see registry.sources)
+        print(document_text)
+        return 0
     try:
         repo_tag = _repo_tag(list(argv), document["repoTag"])
         if repo_tag is None:
@@ -93,3 +96,59 @@ def _regenerate(entry, plan, frames):
     def write(sink):
         write_tar(plan, sink, frames, check=check)
     return write
+
+
+def layer_chunks(entry, size):
+    """A function giving the bytes of the layer of `entry` (a layer of a stream's document)
+    in pieces of about `size`: its blob's, or, for a layer of store paths, written again
+    from the store (checked path by path) by a thread while the pieces are taken."""
+    if entry["blob"]:
+        def read_blob():
+            with open(entry["blob"], "rb") as stream:
+                yield from iter(lambda: stream.read(size), b"")
+        return read_blob
+
+    def regenerate():
+        import queue
+        import threading
+        plan = TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"],
+                       Owner(**entry["owner"]))
+        frames = storetar.frames_of_layers([plan.jobs])[0]  # workers forked before the thread starts
+        pieces = queue.Queue(maxsize=8)
+        failure = []
+
+        def produce():
+            try:
+                sink = _QueueSink(pieces, size)
+                _regenerate(entry, plan, frames)(sink)
+                sink.flush()
+            except BaseException as error:  # handed to the reader, below
+                failure.append(error)
+            pieces.put(None)
+        threading.Thread(target=produce, daemon=True).start()
+        for piece in iter(pieces.get, None):
+            yield piece
+        if failure:
+            raise failure[0]
+    return regenerate
+
+
+class _QueueSink:
+    """A sink that hands the bytes on in pieces of about `size`, into a queue."""
+
+    def __init__(self, pieces, size):
+        self.pieces = pieces
+        self.size = size
+        self.pending = []
+        self.pending_size = 0
+
+    def write(self, data):
+        self.pending.append(bytes(data))
+        self.pending_size += len(data)
+        if self.pending_size >= self.size:
+            self.flush()
+
+    def flush(self):
+        if self.pending:
+            self.pieces.put(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0

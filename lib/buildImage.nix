@@ -108,7 +108,7 @@ let
     };
   };
 in
-image // {
+image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else hashPart image}" // {
   inherit imageName meta;
   imageTag = if tag != null then tag else hashPart image;
   buildArgs = args;

@@ -164,7 +164,7 @@ else if layeringPipeline != null && !(builtins.isList layeringPipeline) then
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else
-  image // {
+  image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else hashPart image}" // {
     inherit imageName meta customisationLayer base;
     imageTag = if tag != null then tag else hashPart image;
     layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];

@@ -7,9 +7,13 @@ let
     name = "strata-builder";
     path = ./..;
     filter = path: type:
-      let root = toString ./..; in
-      path == root + "/builder"
-      || (dirOf path == root + "/builder" && type == "regular" && builtins.match ".*\\.py" path != null);
+      let
+        root = toString ./.. + "/builder";
+        inside = builtins.substring 0 (builtins.stringLength root + 1) path == root + "/";
+      in
+      path == root
+      || (inside && type == "directory" && baseNameOf path != "__pycache__")
+      || (inside && type == "regular" && builtins.match ".*\\.py" path != null);
   };
 
   interpreter =
@@ -29,7 +33,8 @@ let
       import compileall, os, py_compile, shutil, sys
       package = os.path.join(os.environ["out"], "builder")
       shutil.copytree("${src}/builder", package)
-      os.chmod(package, 0o755)
+      for directory, _, _ in os.walk(package):
+          os.chmod(directory, 0o755)
       mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
       sys.exit(0 if compileall.compile_dir(package, quiet=1, invalidation_mode=mode) else 1)
     '' ];
@@ -73,6 +78,42 @@ rec {
     else if builtins.substring 0 (builtins.stringLength builtins.storeDir + 1) path == builtins.storeDir + "/" then path
     else "${builtins.path { inherit path; name = baseNameOf path; }}";
   inherit binShell envBinary caBundle;
+
+  # The copyTo* attributes of an image: runnable derivations (bin/copy-to-registry, ...)
+  # that ship it with strata's registry client (builder/registry): `nix run .#img.copyToRegistry`
+  # or `$(nix-build -A img.copyToRegistry)/bin/copy-to-registry [DESTINATION] [OPTIONS]`.
+  # copyToRegistry pushes to docker://NAME:TAG unless given a destination; copyToPodman and
+  # copyToDockerDaemon load it; copyTo takes any destination copy knows.
+  copyScripts = image: reference:
+    let
+      script = name: destination: builtins.derivation {
+        inherit name system;
+        builder = interpreter;
+        text = ''
+          #!${interpreter} -IS
+          import sys
+          sys.path.insert(0, "${compiled}")
+          from builder.registry.cli import main
+          sys.exit(main(["copy", "${image}"] + ${destination}))
+        '';
+        args = [ "-I" "-S" "-c" ''
+          import os
+          bin = os.path.join(os.environ["out"], "bin")
+          os.makedirs(bin)
+          path = os.path.join(bin, os.environ["name"])
+          with open(path, "w") as stream:
+              stream.write(os.environ["text"])
+          os.chmod(path, 0o555)
+        '' ];
+      };
+      withDefault = default: "(sys.argv[1:] if sys.argv[1:] and not sys.argv[1].startswith('-') else [\"${default}\"] + sys.argv[1:])";
+    in
+    {
+      copyToRegistry = script "copy-to-registry" (withDefault "docker://${reference}");
+      copyToPodman = script "copy-to-podman" "[\"containers-storage:\"] + sys.argv[1:]";
+      copyToDockerDaemon = script "copy-to-docker-daemon" "[\"docker-daemon:\"] + sys.argv[1:]";
+      copyTo = script "copy-to" "sys.argv[1:]";
+    };
 
   # A store path holding `files`: { "etc/passwd" = { text = "..."; }; "bin/sh" = { link = "..."; };
   # "var/empty" = { directory = true; }; }. Links may name store paths (they become references).

@@ -1,5 +1,6 @@
-"""Shared helpers: the repository, real nix-build runs, and a registry on 127.0.0.1."""
+"""Shared helpers: the repository, real nix-build runs, and registries on 127.0.0.1."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -51,31 +52,50 @@ def run(*command, **options):
     return finished.stdout
 
 
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory):
-    """A docker-registry serving on 127.0.0.1; yields its address host:port."""
-    directory = tmp_path_factory.mktemp("registry")
+@contextlib.contextmanager
+def registry_server(directory, secured=False):
+    """A docker-registry on 127.0.0.1 logging its requests to a file; `secured`: htpasswd
+    (bcrypt) for user ship, password s3cret-word, over TLS with a certificate made here.
+    Yields (address host:port, the log's path, the certificate's path or None)."""
+    directory.mkdir(parents=True, exist_ok=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = directory / "config.yml"
-    config.write_text(
-        "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
-        % (directory / "data", port))
-    server = subprocess.Popen(["docker-registry", "serve", str(config)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "docker-registry did not start"
-            assert server.poll() is None, "docker-registry exited"
-            time.sleep(0.2)
-    yield "127.0.0.1:%d" % port
-    server.terminate()
-    server.wait(timeout=30)
+    config = ("version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n"
+              "  addr: 127.0.0.1:%d\n" % (directory / "data", port))
+    certificate = None
+    if secured:
+        certificate, key = directory / "cert.pem", directory / "key.pem"
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-addext",
+            "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate), "-days", "2")
+        (directory / "htpasswd").write_text(run("htpasswd", "-Bbn", "ship", "s3cret-word"))
+        config += "  tls:\n    certificate: %s\n    key: %s\nauth:\n  htpasswd:\n    realm: strata\n    path: %s\n" % (
+            certificate, key, directory / "htpasswd")
+    (directory / "config.yml").write_text(config)
+    log = directory / "log"
+    with open(log, "wb") as stream:
+        server = subprocess.Popen(["docker-registry", "serve", str(directory / "config.yml")], stdout=stream,
+                                  stderr=stream)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "docker-registry did not start"
+                time.sleep(0.2)
+        yield "127.0.0.1:%d" % port, log, certificate
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A docker-registry serving on 127.0.0.1; yields its address host:port."""
+    with registry_server(tmp_path_factory.mktemp("registry")) as (address, _, _):
+        yield address
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,52 @@
+"""Credentials for a registry, where users already keep them: ``--creds`` on the command
+line, else the first of ``$REGISTRY_AUTH_FILE``, ``$XDG_RUNTIME_DIR/containers/auth.json``
+(skopeo, podman) and ``~/.docker/config.json`` (docker) that has the registry. Each file
+holds ``{"auths": {"HOST[:PORT]": {"auth": base64("user:password")}}}``. A credential is
+never printed: errors name the file, never what it holds."""
+
+import base64
+import json
+import os
+
+from ..errors import StrataError
+
+
+def find(host, creds=None, environ=os.environ):
+    """(user, password) for `host` (``host[:port]``), or None to go anonymous."""
+    if creds is not None:
+        user, colon, password = creds.partition(":")
+        if not colon or not user:
+            raise StrataError("--creds: expected USER:PASSWORD")
+        return user, password
+    for path in _files(environ):
+        entry = _auths(path).get(host) or _auths(path).get("https://" + host) or _auths(path).get("http://" + host)
+        if entry is None:
+            continue
+        try:
+            user, colon, password = base64.b64decode(entry["auth"], validate=True).decode("utf-8").partition(":")
+        except (KeyError, TypeError, ValueError):
+            colon = ""
+        if not colon:
+            raise StrataError("%s: the entry of %s has no readable \"auth\" (base64 of user:password)" % (path, host))
+        return user, password
+    return None
+
+
+def _files(environ):
+    files = []
+    if environ.get("REGISTRY_AUTH_FILE"):
+        files.append(environ["REGISTRY_AUTH_FILE"])
+    if environ.get("XDG_RUNTIME_DIR"):
+        files.append(os.path.join(environ["XDG_RUNTIME_DIR"], "containers", "auth.json"))
+    if environ.get("HOME"):
+        files.append(os.path.join(environ["HOME"], ".docker", "config.json"))
+    return [path for path in files if os.path.isfile(path)]
+
+
+def _auths(path):
+    try:
+        with open(path, "rb") as stream:
+            auths = json.load(stream).get("auths") or {}
+    except (OSError, ValueError, AttributeError):
+        raise StrataError("%s: not a credentials file (JSON with \"auths\")" % path)
+    return auths if isinstance(auths, dict) else {}

@@ -1,0 +1,110 @@
+"""The image to push, as strata wrote it: a Docker archive (which is an OCI archive too), an
+OCI layout directory, or a stream script. Each gives its config, its layers' descriptors
+and, for each blob, its bytes in pieces, read from where they are (a stream's store layers
+are written again from the store while they are sent, checked path by path); nothing
+image-sized is written anywhere."""
+
+import collections
+import hashlib
+import json
+import os
+import subprocess
+import tarfile
+
+from ..errors import StrataError
+from ..imageconfig import canonical_json
+from ..imageformats import CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
+
+PIECE = 1 << 20
+
+Blob = collections.namedtuple("Blob", "digest size media_type chunks")
+"""A blob to push: `chunks()` gives its bytes in pieces."""
+
+Image = collections.namedtuple("Image", "manifest config layers")
+"""`manifest` the OCI manifest's bytes; `config` and `layers` Blobs."""
+
+
+def open_image(path):
+    """The Image at `path`: an OCI layout directory, an archive strata wrote, or a stream
+    script."""
+    if os.path.isdir(path):
+        return _from_layout(lambda name: _file_chunks(os.path.join(path, name)),
+                            lambda name: os.path.exists(os.path.join(path, name)), path)
+    with open(path, "rb") as stream:
+        head = stream.read(2)
+    if head == b"#!":
+        return _from_stream_script(path)
+    try:
+        archive = tarfile.open(path)
+        members = {member.name: member for member in archive.getmembers() if member.isfile()}
+    except (OSError, tarfile.TarError) as error:
+        raise StrataError("%s: not an image archive (%s)" % (path, error))
+
+    def chunks(name):
+        def read():
+            with tarfile.open(path) as again:
+                stream = again.extractfile(members[name])
+                for piece in iter(lambda: stream.read(PIECE), b""):
+                    yield piece
+        return read
+    return _from_layout(chunks, lambda name: name in members, path)
+
+
+def _from_layout(chunks, exists, where):
+    """The Image of an OCI layout whose file `name` reads as `chunks(name)()`."""
+    if not exists("index.json"):
+        raise StrataError("%s: no index.json: not an image strata wrote (push others with skopeo)" % where)
+    index = _json(b"".join(chunks("index.json")()), where, "index.json")
+    manifests = [entry for entry in index.get("manifests") or [] if entry.get("mediaType") == MANIFEST_MEDIA_TYPE]
+    if len(manifests) != 1:
+        raise StrataError("%s: index.json lists %d image manifests; strata pushes an image of one" % (where, len(manifests)))
+    manifest = b"".join(chunks(_blob(manifests[0]["digest"]))())
+    document = _json(manifest, where, "the manifest")
+
+    def blob(descriptor):
+        name = _blob(descriptor["digest"])
+        if not exists(name):
+            raise StrataError("%s: the blob %s is missing" % (where, descriptor["digest"]))
+        return Blob(descriptor["digest"], descriptor["size"], descriptor["mediaType"], chunks(name))
+    return Image(manifest, blob(document["config"]), [blob(layer) for layer in document["layers"]])
+
+
+def _from_stream_script(path):
+    """The Image a stream script writes: its document says every layer's digest, so the
+    manifest is known before a byte is sent."""
+    try:
+        document = json.loads(subprocess.run([path, "--strata-document"], capture_output=True, check=True).stdout)
+    except (OSError, subprocess.CalledProcessError, ValueError) as error:
+        raise StrataError("%s: not a stream script strata wrote (%s)" % (path, error))
+    from ..streaming import layer_chunks  # here: only streams need the store writer
+    config = document["config"].encode("utf-8")
+    layers = [Blob(entry["layer"]["digest"], entry["layer"]["size"], entry["layer"]["media_type"],
+                   layer_chunks(entry, PIECE)) for entry in document["layers"]]
+    manifest = canonical_json({
+        "schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": _digest(config), "size": len(config)},
+        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers]})
+    return Image(manifest, Blob(_digest(config), len(config), CONFIG_MEDIA_TYPE, lambda: iter([config])), layers)
+
+
+def _file_chunks(path):
+    def read():
+        with open(path, "rb") as stream:
+            for piece in iter(lambda: stream.read(PIECE), b""):
+                yield piece
+    return read
+
+
+def _blob(digest):
+    return "blobs/" + digest.replace(":", "/", 1)
+
+
+def _digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _json(data, where, what):
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise StrataError("%s: %s is not JSON (%s)" % (where, what, error))
