@@ -105,3 +105,98 @@ def test_copy_to_podman_streams_the_image_into_podman():
         assert reference.startswith("localhost/strata-layered:") and (tag is None or reference.endswith(":" + tag))
         assert reference in run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}").split()
         assert run("podman", "run", "--rm", "--network", "none", reference, "/bin/app").startswith("app 1")
+
+
+class FaultyProxy:
+    """An HTTP proxy in front of a registry that fails requests as told: `faults` maps
+    (method, occurrence) to "503" (answered so) or "drop" (the connection closed unanswered),
+    after the registry saw the request when `after` is set for it; it counts requests."""
+
+    def __init__(self, upstream, faults, after=()):
+        import http.client
+        import http.server
+        import threading
+        self.seen = {}
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *arguments):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                count = proxy.seen[self.command] = proxy.seen.get(self.command, 0) + 1
+                fault = faults.get((self.command, count))
+                if fault and (self.command, count) not in after:
+                    return self._fail(fault)
+                connection = http.client.HTTPConnection(upstream, timeout=60)
+                headers = {key: value for key, value in self.headers.items() if key.lower() != "host"}
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                answer = connection.getresponse()
+                data = answer.read()
+                if fault:
+                    return self._fail(fault)
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _fail(self, fault):
+                if fault == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_dropped_connections_and_5xx_are_tried_again_and_uploads_go_on(tmp_path, monkeypatch):
+    from builder.registry import client, push, sources
+    monkeypatch.setattr(client, "CHUNK", 256 << 10)
+    monkeypatch.setattr(client, "FIRST_WAIT", 0.05)
+    with registry_server(tmp_path / "registry") as (address, log, _):
+        # The 3rd chunk is taken by the registry but its answer lost; the 5th answered 503;
+        # a HEAD dropped; the first manifest PUT answered 503.
+        proxy = FaultyProxy(address, {("PATCH", 3): "drop", ("PATCH", 5): "503", ("HEAD", 1): "drop",
+                                      ("PUT", 3): "503"}, after={("PATCH", 3)})
+        try:
+            push.push(sources.open_image(built("hello", expression=IMAGES)), "%s/faults:v1" % proxy.address,
+                      tls_verify=False)
+        finally:
+            proxy.close()
+        pulled = tmp_path / "pulled"
+        run("skopeo", "--tmpdir", str(tmp_path), "copy", "--src-tls-verify=false", "docker://%s/faults:v1" % address,
+            "oci:%s:v1" % pulled)  # skopeo checks every blob against its digest
+        assert requests(log, "PUT", "manifests/v1") == 1
+
+
+def test_a_push_that_fails_tags_nothing(tmp_path, monkeypatch):
+    from builder.errors import StrataError
+    from builder.registry import client, push, sources
+    monkeypatch.setattr(client, "FIRST_WAIT", 0.01)
+    with registry_server(tmp_path / "registry") as (address, log, _):
+        proxy = FaultyProxy(address, {("PUT", count): "503" for count in range(1, 20)})
+        try:
+            with pytest.raises(StrataError) as error:
+                push.push(sources.open_image(built("hello", expression=IMAGES)), "%s/broken:v1" % proxy.address,
+                          tls_verify=False)
+        finally:
+            proxy.close()
+        assert "the registry answered 503, 5 times" in str(error.value)
+        assert requests(log, "PUT", "manifests") == 0, "no manifest, no tag"

@@ -53,16 +53,32 @@ class Registry:
     def upload(self, digest, size, chunks):
         """Upload the blob `digest` of `size` bytes, whose bytes `chunks()` gives (a fresh
         iterator each time it is called): in one PUT where it is small, else in PATCHes of
-        CHUNK bytes, going on after a failure from where the registry stands."""
-        _, headers, _ = self.request("POST", self._path("blobs/uploads/"), expect=(202,))
-        location = self._location(headers.get("location", ""))
-        if size <= CHUNK:
-            data = b"".join(chunks())
-            self.request("PUT", self._with_digest(location, digest), body=data, expect=(201,),
-                         headers={"Content-Type": "application/octet-stream"})
+        CHUNK bytes. After a failed PATCH the upload goes on from where the registry says it
+        stands; where it cannot say (distribution forgets an upload whose state token went
+        stale with a lost answer), the blob is uploaded again from its start."""
+        for attempt in range(ATTEMPTS):
+            _, headers, _ = self.request("POST", self._path("blobs/uploads/"), expect=(202,))
+            location = self._location(headers.get("location", ""))
+            if size <= CHUNK:
+                self.request("PUT", self._with_digest(location, digest), body=b"".join(chunks()), expect=(201,),
+                             headers={"Content-Type": "application/octet-stream"})
+                return
+            try:
+                location = self._patches(location, chunks())
+            except _Retry as retry:
+                self.say("%s: %s; uploading %s again from its start" % (self.where(), retry, digest[:19]))
+                self._wait(attempt)
+                continue
+            self.request("PUT", self._with_digest(location, digest), expect=(201,))
             return
+        raise StrataError("%s: the upload of %s failed %d times" % (self.where(), digest, ATTEMPTS))
+
+    def _patches(self, location, chunks):
+        """PATCH the bytes of `chunks` to the upload at `location`; the location to finish
+        it at. A failed PATCH goes on from where the registry stands; _Retry where it cannot
+        tell."""
         offset, failures = 0, 0
-        for piece in _pieces(chunks(), CHUNK):
+        for piece in _pieces(chunks, CHUNK):
             while piece:
                 try:
                     _, headers, _ = self.request(
@@ -72,8 +88,7 @@ class Registry:
                 except _Retry as retry:
                     failures += 1
                     if failures >= ATTEMPTS:
-                        raise StrataError("%s: the upload of %s failed %d times (%s)"
-                                          % (self.where(), digest, failures, retry))
+                        raise
                     self.say("%s: %s; going on from where the registry stands" % (self.where(), retry))
                     self._wait(failures)
                     taken = min(max(self._upload_offset(location) - offset, 0), len(piece))
@@ -82,7 +97,7 @@ class Registry:
                 location = self._location(headers.get("location", location))
                 offset += len(piece)
                 piece = b""
-        self.request("PUT", self._with_digest(location, digest), expect=(201,))
+        return location
 
     def put_manifest(self, reference, data, media_type):
         self.request("PUT", self._path("manifests", reference), body=data, expect=(201,),
@@ -193,7 +208,11 @@ class Registry:
             raise StrataError("%s: the token service %s answered no token" % (self.where(), url.netloc))
 
     def _upload_offset(self, location):
-        _, headers, _ = self.request("GET", location, expect=(204,))
+        """How many bytes the upload at `location` holds; _Retry where the registry cannot say."""
+        try:
+            _, headers, _ = self.request("GET", location, expect=(204,), retries=1)
+        except StrataError as error:
+            raise _Retry(str(error))
         match = re.match(r"0-(\d+)", headers.get("range", ""))
         return int(match.group(1)) + 1 if match else 0
 
