@@ -53,6 +53,7 @@ let
     buildLayer = makeOverridable (import ./lib/buildLayer.nix plumbing);
     buildLayeredImage = makeOverridable (import ./lib/buildLayeredImage.nix plumbing);
     buildLayeredImageWithNixDb = makeOverridable (args: self.buildLayeredImage (args // { includeNixDB = true; }));
+    buildMultiArchImage = makeOverridable (import ./lib/buildMultiArchImage.nix plumbing);
     exportImage = makeOverridable (import ./lib/exportImage.nix plumbing);
     mergeImages = makeOverridable (import ./lib/mergeImages.nix plumbing);
     pullImage = makeOverridable (import ./lib/pullImage.nix plumbing);

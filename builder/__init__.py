@@ -30,5 +30,7 @@ The pipeline, one module a stage, each importing only the stages before it:
     imagebuild      buildImage
     layeredimage    buildLayeredImage and the stream scripts; streaming: what they run
     export, pull    exportImage and mergeImages; pullImage
+    multiarch       buildMultiArchImage: images of several platforms in one image index
+    registry/       shipping: the registry client, push, load (copyToRegistry, ...)
     cli             ``python3 -m builder``
 """

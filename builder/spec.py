@@ -63,6 +63,9 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 An image to flatten (ExportSpec; export-image): ``base``. Images to merge (MergeSpec;
 merge-images): ``images``, a list of such directories, and ``mtime``.
 
+Images of several platforms (MultiArchSpec; build-multi-arch-image): ``imageName``, ``tag``
+(default ``latest``) and ``images``, each as read-base-image wrote it.
+
 An image to pull (PullSpec; pull-image): ``imageName``, ``imageDigest``, ``os``, ``arch``,
 ``variant``, ``finalImageName``, ``finalImageTag``, ``tlsVerify``, ``skopeo`` (the binary),
 ``sslCertFile`` (a CA bundle for skopeo, or null).
@@ -109,6 +112,9 @@ time of the directories only the layers' entries imply."""
 
 MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
 """Images to put in one archive (merge-images): ``images``, each as read-base-image wrote it."""
+
+MultiArchSpec = collections.namedtuple("MultiArchSpec", "out name tag images")
+"""Images of several platforms to put in one index (build-multi-arch-image)."""
 
 PullSpec = collections.namedtuple(
     "PullSpec", "out image_name image_digest os arch variant final_image_name final_image_tag tls_verify skopeo"
@@ -241,6 +247,15 @@ def merge_spec(document, out=None, environ=os.environ):
     if not images:
         raise StrataError("images: expected at least one image")
     return MergeSpec(out=_out(fields, out), images=images, mtime=_mtime(fields, environ))
+
+
+def multi_arch_spec(document, out=None):
+    fields = Fields(document)
+    images = fields.string_list("images")
+    if not images:
+        raise StrataError("images: expected at least one image")
+    return MultiArchSpec(out=_out(fields, out), name=naming.image_name(fields.get("imageName", str)),
+                         tag=naming.image_tag(fields.get("tag", str, "latest")), images=images)
 
 
 def pull_spec(document, out=None):

@@ -108,17 +108,22 @@ def stop_layer_workers():
 
 @pytest.fixture(scope="session", autouse=True)
 def remove_loaded_podman_images():
-    """The images the tests load into podman are removed at the end: those whose id was not
-    there before the tests started (so a user's own images stay)."""
-    def image_ids():
-        listed = subprocess.run(["podman", "images", "-q", "--no-trunc"], capture_output=True, text=True)
-        return set(listed.stdout.split()) if listed.returncode == 0 else None
+    """The images the tests load into podman are removed at the end, by name: the names
+    (and the untagged images) that were not there before the tests started, so a user's
+    own images stay."""
+    def images():
+        listed = subprocess.run(["podman", "images", "-a", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"],
+                                capture_output=True, text=True)
+        return set(listed.stdout.splitlines()) if listed.returncode == 0 else None
     try:
-        before = image_ids()
+        before = images()
     except OSError:  # no podman: the end-to-end tests that need it fail on their own
         before = None
     yield
     if before is not None:
-        loaded = sorted(image_ids() - before)
-        if loaded:
-            subprocess.run(["podman", "rmi", "-f"] + loaded, capture_output=True)
+        loaded = images() - before
+        names = sorted(line.split()[0] for line in loaded if not line.startswith("<none>"))
+        untagged = sorted(line.split()[1] for line in loaded if line.startswith("<none>"))
+        for batch in (names, untagged):
+            if batch:
+                subprocess.run(["podman", "rmi", "-f"] + batch, capture_output=True)

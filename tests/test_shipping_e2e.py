@@ -15,6 +15,7 @@ from conftest import REPO, built, registry_server, run
 pytestmark = pytest.mark.e2e
 
 LAYERED = os.path.join(REPO, "tests", "nix", "layered.nix")
+DOCKERTOOLS = os.path.join(REPO, "tests", "nix", "dockertools.nix")
 IMAGES = os.path.join(REPO, "tests", "nix", "images.nix")
 
 
@@ -200,3 +201,34 @@ def test_a_push_that_fails_tags_nothing(tmp_path, monkeypatch):
             proxy.close()
         assert "the registry answered 503, 5 times" in str(error.value)
         assert requests(log, "PUT", "manifests") == 0, "no manifest, no tag"
+
+
+def test_a_multi_arch_image_is_one_index_pushed_with_its_images(tmp_path):
+    layout = built("multiArch", expression=DOCKERTOOLS)
+    index = json.loads(open(os.path.join(layout, "index.json")).read())["manifests"]
+    assert len(index) == 1 and index[0]["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    nested = json.loads(open(os.path.join(layout, "blobs", "sha256", index[0]["digest"][7:])).read())
+    platforms = sorted((entry["platform"]["architecture"], entry["platform"].get("variant")) for entry in nested["manifests"])
+    assert platforms == [("amd64", None), ("arm64", "v8")]
+    assert all(os.path.islink(os.path.join(layout, "blobs", "sha256", name))
+               for name in os.listdir(os.path.join(layout, "blobs", "sha256"))
+               if name not in (index[0]["digest"][7:],) and os.path.getsize(os.path.join(layout, "blobs", "sha256", name))
+               > 100000), "layers are linked, not copied"
+    assert built("multiArch", "--check", expression=DOCKERTOOLS) == layout
+    with registry_server(tmp_path / "registry") as (address, log, _):
+        shipped = ship(copy_script("multiArch", "copyToRegistry", DOCKERTOOLS), "docker://%s/multi:v1" % address,
+                       "--dest-tls-verify=false")
+        assert shipped.returncode == 0, shipped.stderr
+        raw = json.loads(run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://%s/multi:v1" % address))
+        assert raw == nested
+        for arch in ("amd64", "arm64"):
+            inspected = json.loads(run("skopeo", "--override-arch", arch, "inspect", "--tls-verify=false",
+                                       "docker://%s/multi:v1" % address))
+            assert inspected["Architecture"] == arch
+    loaded = ship(copy_script("multiArch", "copyToPodman", DOCKERTOOLS))
+    assert loaded.returncode == 0, loaded.stderr
+    assert run("podman", "run", "--rm", "--network", "none", "localhost/multi-arch:v1") == "hello from hello\n"
+    twice = subprocess.run(["bash", os.path.join(REPO, "scripts", "nix-build"), DOCKERTOOLS, "-A", "multiArchTwice",
+                            "--no-out-link"], capture_output=True, text=True)
+    errors = [line for line in twice.stderr.splitlines() if line.startswith("strata: error:")]
+    assert twice.returncode != 0 and len(errors) == 1 and "are both for amd64/linux" in errors[0]

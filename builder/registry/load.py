@@ -15,8 +15,12 @@ def load(image, loader, reference=""):
         if loader == "docker":
             raise StrataError("%s: docker load takes an archive, not an OCI layout; build the image with format ="
                               " 'docker-archive'" % image)
-        command = [loader, "load", "-i", image]
-        _run(command, None, loader)
+        loaded = _run([loader, "load", "-i", image], None, loader, capture=True)
+        reference = _layout_reference(image)
+        if reference and loaded:  # podman names a layout's image after its directory: tag it as built
+            _run([loader, "tag", loaded, reference], None, loader)
+            _run([loader, "untag", loaded, loaded], None, loader)
+            print("Loaded image: %s" % reference)
     else:
         with open(image, "rb") as stream:
             is_script = stream.read(2) == b"#!"
@@ -31,11 +35,28 @@ def load(image, loader, reference=""):
                 _run([loader, "load"], stream, loader)
 
 
-def _run(command, stdin, loader):
+def _run(command, stdin, loader, capture=False):
+    """Run the loader; with `capture`, the image its output says it loaded."""
     try:
-        finished = subprocess.run(command, stdin=stdin)
+        finished = subprocess.run(command, stdin=stdin, stdout=subprocess.PIPE if capture else None,
+                                  universal_newlines=True)
     except OSError as error:
         raise StrataError("%s: cannot run %s (%s)" % (loader, command[0], error.strerror))
     if finished.returncode != 0:
         raise StrataError("%s: %s failed (exit status %d)" % (loader, " ".join(command[:2]), finished.returncode))
+    if capture:
+        loaded = [line.split(":", 1)[1].strip() for line in finished.stdout.splitlines() if line.startswith("Loaded image")]
+        return loaded[-1].split(",")[0] if loaded else None
+    return None
+
+
+def _layout_reference(layout):
+    """The name:tag an OCI layout's index.json gives its image, or None."""
+    import json
+    try:
+        with open(os.path.join(layout, "index.json")) as stream:
+            manifests = json.load(stream).get("manifests") or []
+        return manifests[0]["annotations"]["org.opencontainers.image.ref.name"] if len(manifests) == 1 else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 

@@ -3,18 +3,38 @@ of the same registry has (``--from``) is mounted, the rest uploaded; then the ma
 the tag. A blob that fails stops the push before the manifest: nothing half-pushed is tagged.
 Progress goes to stderr, a line a blob."""
 
+import hashlib
+
 from .. import progress
 from ..errors import StrataError
-from ..imageformats import MANIFEST_MEDIA_TYPE
+from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
 from . import credentials
 from .client import Registry
+from .sources import Index
 
 
 def push(image, destination, creds=None, tls_verify=True, mount_from=()):
-    """Push `image` (a sources.Image) to `destination`, ``HOST[:PORT]/REPOSITORY:TAG``;
-    `mount_from`, repositories of the same registry to mount shared blobs from."""
+    """Push `image` (a sources.Image, or a sources.Index of them) to `destination`,
+    ``HOST[:PORT]/REPOSITORY:TAG``; `mount_from`, repositories of the same registry to mount
+    shared blobs from. An index's images go first, each manifest by its digest, then the
+    index under the tag."""
     host, repository, tag = parse(destination)
     registry = Registry(host, repository, credentials.find(host, creds), tls_verify, say=progress.say)
+    if isinstance(image, Index):
+        sent = skipped = 0
+        for member in image.images:
+            more_sent, more_skipped = _blobs(registry, member, mount_from)
+            sent, skipped = sent + more_sent, skipped + more_skipped
+            registry.put_manifest(_digest(member.manifest), member.manifest, MANIFEST_MEDIA_TYPE)
+        registry.put_manifest(tag, image.index, INDEX_MEDIA_TYPE)
+    else:
+        sent, skipped = _blobs(registry, image, mount_from)
+        registry.put_manifest(tag, image.manifest, MANIFEST_MEDIA_TYPE)
+    progress.say("%s:%s pushed: %s uploaded, %s there already" % (registry.where(), tag, _size(sent), _size(skipped)))
+
+
+def _blobs(registry, image, mount_from):
+    """Push the blobs of `image` the registry lacks; (bytes sent, bytes it had)."""
     blobs = image.layers + [image.config]
     sent = skipped = 0
     for number, blob in enumerate(blobs, 1):
@@ -30,8 +50,11 @@ def push(image, destination, creds=None, tls_verify=True, mount_from=()):
         registry.upload(blob.digest, blob.size, blob.chunks)
         sent += blob.size
         progress.say("%s: %s uploaded" % (registry.where(), what))
-    registry.put_manifest(tag, image.manifest, MANIFEST_MEDIA_TYPE)
-    progress.say("%s:%s pushed: %s uploaded, %s there already" % (registry.where(), tag, _size(sent), _size(skipped)))
+    return sent, skipped
+
+
+def _digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def parse(destination):

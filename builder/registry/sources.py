@@ -13,7 +13,7 @@ import tarfile
 
 from ..errors import StrataError
 from ..imageconfig import canonical_json
-from ..imageformats import CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
+from ..imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
 
 PIECE = 1 << 20
 
@@ -22,6 +22,10 @@ Blob = collections.namedtuple("Blob", "digest size media_type chunks")
 
 Image = collections.namedtuple("Image", "manifest config layers")
 """`manifest` the OCI manifest's bytes; `config` and `layers` Blobs."""
+
+Index = collections.namedtuple("Index", "index images")
+"""A multi-platform image (buildMultiArchImage): `index` the OCI image index's bytes,
+`images` an Image for each manifest it lists."""
 
 
 def open_image(path):
@@ -55,18 +59,33 @@ def _from_layout(chunks, exists, where):
     if not exists("index.json"):
         raise StrataError("%s: no index.json: not an image strata wrote (push others with skopeo)" % where)
     index = _json(b"".join(chunks("index.json")()), where, "index.json")
-    manifests = [entry for entry in index.get("manifests") or [] if entry.get("mediaType") == MANIFEST_MEDIA_TYPE]
-    if len(manifests) != 1:
-        raise StrataError("%s: index.json lists %d image manifests; strata pushes an image of one" % (where, len(manifests)))
-    manifest = b"".join(chunks(_blob(manifests[0]["digest"]))())
-    document = _json(manifest, where, "the manifest")
+    entries = [entry for entry in index.get("manifests") or []
+               if entry.get("mediaType") in (MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE)]
+    if len(entries) != 1:
+        raise StrataError("%s: index.json lists %d images; strata pushes one (an image, or an image index)"
+                          % (where, len(entries)))
+
+    def read(descriptor, what):
+        name = _blob(descriptor["digest"])
+        if not exists(name):
+            raise StrataError("%s: the blob %s (%s) is missing" % (where, descriptor["digest"], what))
+        return b"".join(chunks(name)())
 
     def blob(descriptor):
         name = _blob(descriptor["digest"])
         if not exists(name):
             raise StrataError("%s: the blob %s is missing" % (where, descriptor["digest"]))
         return Blob(descriptor["digest"], descriptor["size"], descriptor["mediaType"], chunks(name))
-    return Image(manifest, blob(document["config"]), [blob(layer) for layer in document["layers"]])
+
+    def image(descriptor):
+        manifest = read(descriptor, "a manifest")
+        document = _json(manifest, where, "the manifest")
+        return Image(manifest, blob(document["config"]), [blob(layer) for layer in document["layers"]])
+
+    if entries[0]["mediaType"] == MANIFEST_MEDIA_TYPE:
+        return image(entries[0])
+    nested = read(entries[0], "the image index")
+    return Index(nested, [image(entry) for entry in _json(nested, where, "the image index").get("manifests") or []])
 
 
 def _from_stream_script(path):

@@ -226,6 +226,21 @@ in
   pipelineUnknownStep = strata.buildLayeredImage { name = "pipeline-unknown"; contents = [ busybox ];
     layeringPipeline = [ [ "shuffle" ] ]; };
 
+  # Images for two platforms in one index (the arm64 one holds amd64 busybox: it is never run).
+  multiArch = strata.buildMultiArchImage {
+    name = "multi-arch";
+    tag = "v1";
+    images = [
+      (strata.buildLayeredImage { name = "multi-arch"; tag = "amd64"; contents = [ busybox hello ]; config.Cmd = [ "/bin/hello" ]; })
+      (strata.buildImage { name = "multi-arch"; tag = "arm64"; copyToRoot = [ busybox ]; architecture = "arm64";
+        variant = "v8"; })
+    ];
+  };
+  multiArchTwice = strata.buildMultiArchImage {
+    name = "twice";
+    images = [ (strata.buildImage { name = "a"; copyToRoot = busybox; }) (strata.buildImage { name = "b"; copyToRoot = hello; }) ];
+  };
+
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
     config.Cmd = [ "/bin/hello" ]; };

@@ -1,0 +1,28 @@
+# buildMultiArchImage: images built for several platforms (each with its own `architecture`
+# and `variant`) as one OCI image index, in an OCI layout directory whose blobs link to the
+# images' own: nothing is copied. Two images of one platform are an error.
+# Arguments:
+#   name     the image name (lowercased)
+#   tag      "latest"
+#   images   the images: archives or OCI layouts, from buildImage, buildLayeredImage, ...
+# passthru: imageName, imageTag, and the copyTo* scripts (copyToRegistry pushes every
+# image's blobs and manifest, then the index under the tag).
+plumbing:
+let
+  inherit (plumbing) runBuilder toLower baseName readBaseImage;
+in
+{ name, tag ? "latest", images }:
+let
+  imageName = toLower name;
+  image = runBuilder {
+    name = "oci-index-${baseName imageName}";
+    command = "build-multi-arch-image";
+    attrs = {
+      imageName = name;
+      inherit tag;
+      images = map (image: readBaseImage { fromImage = image; function = "buildMultiArchImage"; argument = "images"; })
+        (plumbing.packages "buildMultiArchImage" "images" images);
+    };
+  };
+in
+image // plumbing.copyScripts image "${imageName}:${tag}" // { inherit imageName; imageTag = tag; }
