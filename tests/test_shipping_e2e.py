@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -111,9 +112,10 @@ def test_copy_to_podman_streams_the_image_into_podman():
 class FaultyProxy:
     """An HTTP proxy in front of a registry that fails requests as told: `faults` maps
     (method, occurrence) to "503" (answered so) or "drop" (the connection closed unanswered),
-    after the registry saw the request when `after` is set for it; it counts requests."""
+    after the registry saw the request when `after` is set for it; `refuse(method, headers)`
+    answers 400 MANIFEST_INVALID where it is true, as a registry that takes no OCI manifests."""
 
-    def __init__(self, upstream, faults, after=()):
+    def __init__(self, upstream, faults, after=(), refuse=lambda method, headers: False):
         import http.client
         import http.server
         import threading
@@ -130,6 +132,8 @@ class FaultyProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 count = proxy.seen[self.command] = proxy.seen.get(self.command, 0) + 1
                 fault = faults.get((self.command, count))
+                if refuse(self.command, self.headers):
+                    return self._fail("400")
                 if fault and (self.command, count) not in after:
                     return self._fail(fault)
                 connection = http.client.HTTPConnection(upstream, timeout=60)
@@ -152,9 +156,12 @@ class FaultyProxy:
                     self.close_connection = True
                     self.connection.close()
                     return
-                self.send_response(503)
-                self.send_header("Content-Length", "0")
+                body = b'{"errors": [{"code": "MANIFEST_INVALID", "message": "manifest invalid"}]}' \
+                    if fault == "400" else b""
+                self.send_response(int(fault))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
@@ -232,3 +239,68 @@ def test_a_multi_arch_image_is_one_index_pushed_with_its_images(tmp_path):
                             "--no-out-link"], capture_output=True, text=True)
     errors = [line for line in twice.stderr.splitlines() if line.startswith("strata: error:")]
     assert twice.returncode != 0 and len(errors) == 1 and "are both for amd64/linux" in errors[0]
+
+
+def test_a_registry_that_refuses_oci_manifests_gets_dockers(tmp_path):
+    from builder.registry import push, sources
+
+    def oci_manifest(method, headers):
+        return method == "PUT" and "vnd.oci.image" in headers.get("Content-Type", "")
+    with registry_server(tmp_path / "registry") as (address, log, _):
+        proxy = FaultyProxy(address, {}, refuse=oci_manifest)
+        try:
+            push.push(sources.open_image(built("hello", expression=IMAGES)), "%s/docker:v1" % proxy.address,
+                      tls_verify=False)
+            push.push(sources.open_image(built("multiArch", expression=DOCKERTOOLS)), "%s/docker:multi" % proxy.address,
+                      tls_verify=False)
+        finally:
+            proxy.close()
+        single = json.loads(run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://%s/docker:v1" % address))
+        assert single["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+        assert single["layers"][0]["mediaType"] == "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        listed = json.loads(run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://%s/docker:multi" % address))
+        assert listed["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json"
+        run("skopeo", "--tmpdir", str(tmp_path), "copy", "--src-tls-verify=false", "docker://%s/docker:multi" % address,
+            "oci:%s:x" % (tmp_path / "pulled"))  # every blob checked against its digest
+
+
+@pytest.fixture
+def docker_daemon():
+    """A Docker engine of its own (no networking set up), on a private socket; yields the
+    environment that points docker at it. Stopped by its pid, its storage unmounted. Its
+    directory is short: containerd's sockets must have paths under 104 bytes."""
+    import pathlib
+    import shutil
+    import tempfile
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="strata-docker-", dir="/tmp"))
+    socket_path = directory / "sock"
+    with open(directory / "log", "wb") as log:
+        daemon = subprocess.Popen(["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+                                   "--data-root", str(directory / "data"), "--exec-root", str(directory / "exec"),
+                                   "--pidfile", str(directory / "pid"), "-H", "unix://%s" % socket_path],
+                                  stdout=log, stderr=log)
+    environment = {"DOCKER_HOST": "unix://%s" % socket_path}
+    try:
+        for _ in range(100):
+            if subprocess.run(["docker", "version"], env=dict(os.environ, **environment),
+                              capture_output=True).returncode == 0:
+                break
+            assert daemon.poll() is None, (directory / "log").read_text()
+            time.sleep(0.2)
+        yield environment
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        subprocess.run(["umount", "-R", str(directory / "data")], capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_copy_to_docker_daemon_streams_the_image_into_docker(docker_daemon):
+    loaded = ship(copy_script("stream", "copyToDockerDaemon", LAYERED), env=docker_daemon)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Loaded image: strata-layered:streamed" in loaded.stdout
+    ran = subprocess.run(["docker", "run", "--rm", "--network", "none", "strata-layered:streamed", "/bin/app"],
+                         capture_output=True, text=True, env=dict(os.environ, **docker_daemon))
+    assert ran.stdout.startswith("app 1"), ran.stderr
+    layout = ship(copy_script("oci", "copyToDockerDaemon", LAYERED), env=docker_daemon)
+    assert layout.returncode == 1 and "docker load takes an archive, not an OCI layout" in layout.stderr

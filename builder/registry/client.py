@@ -100,8 +100,11 @@ class Registry:
         return location
 
     def put_manifest(self, reference, data, media_type):
-        self.request("PUT", self._path("manifests", reference), body=data, expect=(201,),
-                     headers={"Content-Type": media_type})
+        """Put a manifest (or index); False where the registry does not take its media type
+        (400 or 415), so that the caller can offer Docker's instead."""
+        status, _, _ = self.request("PUT", self._path("manifests", reference), body=data, expect=(201, 400, 415),
+                                    headers={"Content-Type": media_type})
+        return status == 201
 
     def where(self):
         return "%s/%s" % (self.host, self.repository)

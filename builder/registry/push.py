@@ -8,7 +8,7 @@ import hashlib
 from .. import progress
 from ..errors import StrataError
 from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
-from . import credentials
+from . import credentials, docker
 from .client import Registry
 from .sources import Index
 
@@ -17,20 +17,34 @@ def push(image, destination, creds=None, tls_verify=True, mount_from=()):
     """Push `image` (a sources.Image, or a sources.Index of them) to `destination`,
     ``HOST[:PORT]/REPOSITORY:TAG``; `mount_from`, repositories of the same registry to mount
     shared blobs from. An index's images go first, each manifest by its digest, then the
-    index under the tag."""
+    index under the tag. Manifests go as built (OCI); to a registry that refuses those, as
+    Docker's (schema 2, a manifest list for an index), whose digests then differ."""
     host, repository, tag = parse(destination)
     registry = Registry(host, repository, credentials.find(host, creds), tls_verify, say=progress.say)
-    if isinstance(image, Index):
-        sent = skipped = 0
-        for member in image.images:
-            more_sent, more_skipped = _blobs(registry, member, mount_from)
-            sent, skipped = sent + more_sent, skipped + more_skipped
-            registry.put_manifest(_digest(member.manifest), member.manifest, MANIFEST_MEDIA_TYPE)
-        registry.put_manifest(tag, image.index, INDEX_MEDIA_TYPE)
-    else:
-        sent, skipped = _blobs(registry, image, mount_from)
-        registry.put_manifest(tag, image.manifest, MANIFEST_MEDIA_TYPE)
+    members = image.images if isinstance(image, Index) else [image]
+    sent = skipped = 0
+    for member in members:
+        more_sent, more_skipped = _blobs(registry, member, mount_from)
+        sent, skipped = sent + more_sent, skipped + more_skipped
+    manifests = [(member.manifest, MANIFEST_MEDIA_TYPE) for member in members]
+    top = (image.index, INDEX_MEDIA_TYPE) if isinstance(image, Index) else manifests[0]
+    if not _put_all(registry, manifests, top, tag, image):
+        progress.say("%s: the registry refuses OCI manifests; sending Docker's" % registry.where())
+        manifests = [(docker.manifest(data), docker.MANIFEST) for data, _ in manifests]
+        top = (docker.manifest_list(image.index, manifests), docker.MANIFEST_LIST) if isinstance(image, Index) \
+            else manifests[0]
+        if not _put_all(registry, manifests, top, tag, image):
+            raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike" % registry.where())
     progress.say("%s:%s pushed: %s uploaded, %s there already" % (registry.where(), tag, _size(sent), _size(skipped)))
+
+
+def _put_all(registry, manifests, top, tag, image):
+    """Put an index's manifests by digest, then `top` under the tag; False at a refusal."""
+    if isinstance(image, Index):
+        for data, media_type in manifests:
+            if not registry.put_manifest(_digest(data), data, media_type):
+                return False
+    return registry.put_manifest(tag, *top)
 
 
 def _blobs(registry, image, mount_from):
