@@ -51,8 +51,8 @@ def trees(depth):
                            max_size=4)
 
 
-owner = st.builds(tarwriter.Owner, st.integers(0, (1 << 32) - 2), st.integers(0, (1 << 32) - 2),
-                  st.text(max_size=40), st.text(max_size=40))
+owner_name = st.text(max_size=40).map(lambda name: name.replace("\0", "_"))  # the spec refuses a NUL
+owner = st.builds(tarwriter.Owner, st.integers(0, (1 << 32) - 2), st.integers(0, (1 << 32) - 2), owner_name, owner_name)
 
 
 def make(path, tree, dir_modes):

@@ -118,6 +118,8 @@ def test_found_by_fuzzing_nul_bytes_deep_nesting_and_errors_of_many_lines(tmp_pa
         image_spec(closure="/a\0b")  # seed 8, case 2819: open() raised ValueError
     with pytest.raises(StrataError, match=r'config.Env: .* holds a NUL byte'):
         image_spec(config={"Env": ["A=\0"]})
+    with pytest.raises(StrataError, match=r'gname: .* holds a NUL byte'):
+        image_spec(gname="\0")  # found by the layer's property test: a tar cannot hold it
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100000 + "]" * 100000)
     with pytest.raises(StrataError, match="deep.json: not valid JSON"):
