@@ -112,7 +112,7 @@ rec {
       copyToRegistry = script "copy-to-registry" (withDefault "docker://${reference}");
       copyToPodman = script "copy-to-podman" "[\"containers-storage:\"] + sys.argv[1:]";
       copyToDockerDaemon = script "copy-to-docker-daemon" "[\"docker-daemon:\"] + sys.argv[1:]";
-      copyTo = script "copy-to" "sys.argv[1:]";
+      copyTo = script "copy-to" (if skopeo == null then "sys.argv[1:]" else "sys.argv[1:] + [\"--skopeo\", \"${skopeo}\"]");
     };
 
   # A store path holding `files`: { "etc/passwd" = { text = "..."; }; "bin/sh" = { link = "..."; };

@@ -27,8 +27,8 @@ def requests(log, method, fragment=""):
                and fragment in line and "response completed" in line)
 
 
-def copy_script(attr, kind, expression):
-    path = built(attr + "." + kind, expression=expression)
+def copy_script(attr, kind, expression, *extra):
+    path = built(attr + "." + kind, *extra, expression=expression)
     return os.path.join(path, "bin", os.listdir(os.path.join(path, "bin"))[0])
 
 
@@ -54,6 +54,11 @@ def test_copy_to_registry_uploads_only_what_the_registry_lacks(tmp_path):
         again = ship(script, "docker://%s/team/layered:v1" % address, "--dest-tls-verify=false")
         assert again.returncode == 0 and requests(log, "PUT", "digest=") == uploads, "nothing twice"
         assert "0 bytes uploaded" in again.stderr
+        # After a change of the top package, its layer, the top layer and the config go.
+        changed = ship(copy_script("archive", "copyToRegistry", LAYERED, "--argstr", "appVersion", "2"),
+                       "docker://%s/team/layered:v2" % address, "--dest-tls-verify=false")
+        assert changed.returncode == 0, changed.stderr
+        assert requests(log, "PUT", "digest=") == uploads + 3
         # Another image sharing busybox and lib-base, in another repository: those are mounted.
         other = ship(copy_script("other", "copyToRegistry", LAYERED), "docker://%s/team/other:v1" % address,
                      "--dest-tls-verify=false", "--from", "team/layered")
@@ -97,6 +102,14 @@ def test_authentication_and_tls(tmp_path):
         wrong = ship(script, destination, "--dest-tls-verify=false", "--creds", "ship:wrong-word")
         assert wrong.returncode == 1 and "wrong-word" not in wrong.stderr and "refused" in wrong.stderr
         assert requests(log, "PUT", "manifests/v1") == 2
+
+
+def test_copy_to_other_destinations_through_skopeo(tmp_path):
+    copied = ship(copy_script("copyThroughSkopeo", "copyTo", DOCKERTOOLS), "oci:%s:v1" % (tmp_path / "layout"))
+    assert copied.returncode == 0, copied.stderr
+    assert json.loads(run("skopeo", "inspect", "oci:%s:v1" % (tmp_path / "layout")))["Architecture"] == "amd64"
+    without = ship(copy_script("archive", "copyTo", LAYERED), "oci:%s:v1" % (tmp_path / "other"))
+    assert without.returncode == 1 and "for other destinations give strata `skopeo`" in without.stderr
 
 
 def test_copy_to_podman_streams_the_image_into_podman():

@@ -6,7 +6,8 @@
 IMAGE is an archive, an OCI layout or a stream script strata wrote; DESTINATION is
 ``docker://HOST[:PORT]/REPOSITORY[:TAG]`` (pushed by strata's own client),
 ``containers-storage:`` (podman load) or ``docker-daemon:`` (docker load), the archive
-streamed into the loader, never written to disk."""
+streamed into the loader, never written to disk; or ``oci:``, ``oci-archive:``, ``dir:``,
+``docker-archive:`` through skopeo (``--skopeo PATH``, which the copyTo script gives)."""
 
 import sys
 
@@ -16,18 +17,25 @@ from ..errors import StrataError
 USAGE = ("usage: python3 -m builder.registry copy IMAGE docker://HOST[:PORT]/REPOSITORY[:TAG] | containers-storage:"
          " | docker-daemon: [--creds USER:PASSWORD] [--dest-tls-verify=false] [--from REPOSITORY]...")
 LOADERS = {"containers-storage:": "podman", "docker-daemon:": "docker"}
+_SKOPEO = {"oci:", "oci-archive:", "dir:", "docker-archive:"}
+"""Transports skopeo takes that strata leaves to it."""
 
 
 def main(argv):
     try:
         image, destination, options = _parse(list(argv))
-        if destination.split(":", 1)[0] + ":" in LOADERS:
+        transport = destination.split(":", 1)[0] + ":"
+        skopeo = options.pop("skopeo")
+        if transport in LOADERS:
             from .load import load
-            load(image, LOADERS[destination.split(":", 1)[0] + ":"], destination.split(":", 1)[1])
-        else:
+            load(image, LOADERS[transport], destination.split(":", 1)[1])
+        elif destination.startswith("docker://") or "://" not in destination and transport not in _SKOPEO:
             from .push import push
             from .sources import open_image
             push(open_image(image), destination, **options)
+        else:
+            from .load import skopeo_copy
+            skopeo_copy(image, destination, skopeo)
     except StrataError as error:
         print("strata: error: %s" % error, file=sys.stderr)
         return 1
@@ -46,7 +54,7 @@ class _Usage(Exception):
 def _parse(argv):
     if not argv or argv[0] not in ("copy", "push"):
         raise _Usage("" if not argv else "unknown command %r" % argv[0])
-    options = {"creds": None, "tls_verify": True, "mount_from": []}
+    options = {"creds": None, "tls_verify": True, "mount_from": [], "skopeo": None}
     positional = []
     rest = argv[1:]
     while rest:
@@ -61,6 +69,8 @@ def _parse(argv):
             options["tls_verify"] = True
         elif argument == "--from" and rest:
             options["mount_from"].append(rest.pop(0))
+        elif argument == "--skopeo" and rest:
+            options["skopeo"] = rest.pop(0)
         elif argument.startswith("-"):
             raise _Usage("unknown option %r" % argument)
         else:

@@ -1,6 +1,7 @@
 """Loading an image into podman or a Docker daemon: the archive (or what a stream script
 writes) is piped into ``podman load`` / ``docker load``, never written to disk. The image is
-loaded under its own name and tag."""
+loaded under its own name and tag. Other destinations (``oci:``, ``dir:``, ...) go through
+skopeo, from the archive or layout as it is."""
 
 import os
 import subprocess
@@ -60,3 +61,18 @@ def _layout_reference(layout):
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
+
+def skopeo_copy(image, destination, skopeo):
+    """Copy `image` to any destination skopeo knows, with the `skopeo` binary."""
+    if not skopeo:
+        raise StrataError("%s: strata copies to docker://, containers-storage: and docker-daemon: itself; for other"
+                          " destinations give strata `skopeo` (or `pkgs`)" % destination)
+    if os.path.isdir(image):
+        source = "oci:%s" % image
+    else:
+        with open(image, "rb") as stream:
+            if stream.read(2) == b"#!":
+                raise StrataError("%s: skopeo cannot read a stream from stdin; build the image with"
+                                  " buildLayeredImage to copy it to %s" % (image, destination))
+        source = "docker-archive:%s" % image
+    _run([skopeo, "copy", "--insecure-policy", source, destination], None, "skopeo")

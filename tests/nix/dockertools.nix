@@ -241,6 +241,10 @@ in
     images = [ (strata.buildImage { name = "a"; copyToRoot = busybox; }) (strata.buildImage { name = "b"; copyToRoot = hello; }) ];
   };
 
+  # copyTo through skopeo, for the destinations strata leaves to it.
+  copyThroughSkopeo = (import ../.. { python3 = "/usr/bin/python3"; skopeo = "/usr/bin/skopeo"; inherit system; }).buildImage {
+    name = "through-skopeo"; tag = "v1"; copyToRoot = busybox; };
+
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
     config.Cmd = [ "/bin/hello" ]; };
