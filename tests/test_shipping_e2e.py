@@ -51,6 +51,8 @@ def test_copy_to_registry_uploads_only_what_the_registry_lacks(tmp_path):
         assert uploads == 9, "8 layers and the config"
         inspected = json.loads(run("skopeo", "inspect", "--tls-verify=false", "docker://%s/team/layered:v1" % address))
         assert inspected["Digest"] == manifest_digest(built("archive", expression=LAYERED)), "the manifest as built"
+        run("podman", "pull", "-q", "--tls-verify=false", "%s/team/layered:v1" % address)
+        assert run("podman", "run", "--rm", "--network", "none", "%s/team/layered:v1" % address).startswith("app 1")
         again = ship(script, "docker://%s/team/layered:v1" % address, "--dest-tls-verify=false")
         assert again.returncode == 0 and requests(log, "PUT", "digest=") == uploads, "nothing twice"
         assert "0 bytes uploaded" in again.stderr
@@ -245,6 +247,8 @@ def test_a_multi_arch_image_is_one_index_pushed_with_its_images(tmp_path):
             inspected = json.loads(run("skopeo", "--override-arch", arch, "inspect", "--tls-verify=false",
                                        "docker://%s/multi:v1" % address))
             assert inspected["Architecture"] == arch
+            run("podman", "pull", "-q", "--tls-verify=false", "--arch", arch, "%s/multi:v1" % address)
+            assert json.loads(run("podman", "image", "inspect", "%s/multi:v1" % address))[0]["Architecture"] == arch
     loaded = ship(copy_script("multiArch", "copyToPodman", DOCKERTOOLS))
     assert loaded.returncode == 0, loaded.stderr
     assert run("podman", "run", "--rm", "--network", "none", "localhost/multi-arch:v1") == "hello from hello\n"
