@@ -53,9 +53,10 @@ def run(*command, **options):
 
 
 @contextlib.contextmanager
-def registry_server(directory, secured=False):
+def registry_server(directory, secured=False, token=None):
     """A docker-registry on 127.0.0.1 logging its requests to a file; `secured`: htpasswd
-    (bcrypt) for user ship, password s3cret-word, over TLS with a certificate made here.
+    (bcrypt) for user ship, password s3cret-word, over TLS with a certificate made here;
+    `token`: (realm, certificate) of a token service whose tokens it takes (bearer auth).
     Yields (address host:port, the log's path, the certificate's path or None)."""
     directory.mkdir(parents=True, exist_ok=True)
     with socket.socket() as probe:
@@ -71,6 +72,9 @@ def registry_server(directory, secured=False):
         (directory / "htpasswd").write_text(run("htpasswd", "-Bbn", "ship", "s3cret-word"))
         config += "  tls:\n    certificate: %s\n    key: %s\nauth:\n  htpasswd:\n    realm: strata\n    path: %s\n" % (
             certificate, key, directory / "htpasswd")
+    if token:
+        config += ("auth:\n  token:\n    realm: %s\n    service: strata-registry\n    issuer: strata-issuer\n"
+                   "    rootcertbundle: %s\n" % token)
     (directory / "config.yml").write_text(config)
     log = directory / "log"
     with open(log, "wb") as stream:

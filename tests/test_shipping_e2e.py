@@ -321,3 +321,78 @@ def test_copy_to_docker_daemon_streams_the_image_into_docker(docker_daemon):
     assert ran.stdout.startswith("app 1"), ran.stderr
     layout = ship(copy_script("oci", "copyToDockerDaemon", LAYERED), env=docker_daemon)
     assert layout.returncode == 1 and "docker load takes an archive, not an OCI layout" in layout.stderr
+
+
+class TokenService:
+    """A token service on 127.0.0.1, as Docker Hub and GHCR have one: it answers a user who
+    gives ship:s3cret-word with a JWT, signed (RS256, by openssl) with the key whose
+    certificate the registry trusts, granting the scope asked for."""
+
+    def __init__(self, directory):
+        import http.server
+        import threading
+        import urllib.parse
+        self.key, self.certificate = directory / "token-key.pem", directory / "token-cert.pem"
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=strata-token", "-keyout",
+            str(self.key), "-out", str(self.certificate), "-days", "2")
+        der = subprocess.run(["openssl", "x509", "-in", str(self.certificate), "-outform", "DER"], capture_output=True,
+                             check=True).stdout
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *arguments):
+                pass
+
+            def do_GET(self):
+                expected = "Basic " + base64.b64encode(b"ship:s3cret-word").decode()
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                kind, name, actions = query["scope"][0].split(":")
+                body = json.dumps({"token": service.token(der, name, actions.split(","))}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.realm = "http://127.0.0.1:%d/token" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, der, name, actions):
+        def encoded(data):
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+        claims = {"iss": "strata-issuer", "sub": "ship", "aud": "strata-registry", "iat": now, "nbf": now - 10,
+                  "exp": now + 600, "jti": str(now),
+                  "access": [{"type": "repository", "name": name, "actions": actions}]}
+        signed = encoded(json.dumps(header).encode()) + "." + encoded(json.dumps(claims).encode())
+        signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(self.key)], input=signed.encode(),
+                                   capture_output=True, check=True).stdout
+        return signed + "." + encoded(signature)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_bearer_token_authentication(tmp_path):
+    directory = tmp_path / "registry"
+    directory.mkdir()
+    tokens = TokenService(directory)
+    try:
+        with registry_server(directory, token=(tokens.realm, tokens.certificate)) as (address, log, _):
+            script = copy_script("hello", "copyToRegistry", IMAGES)
+            refused = ship(script, "docker://%s/bearer/hello:v1" % address, "--dest-tls-verify=false")
+            assert refused.returncode == 1 and "the token service" in refused.stderr and "refused (401)" in refused.stderr
+            shipped = ship(script, "docker://%s/bearer/hello:v1" % address, "--dest-tls-verify=false", "--creds",
+                           "ship:s3cret-word")
+            assert shipped.returncode == 0, shipped.stderr
+            assert requests(log, "PUT", "manifests/v1") == 1 and "s3cret" not in shipped.stderr
+    finally:
+        tokens.close()
