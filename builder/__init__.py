@@ -21,6 +21,7 @@ The pipeline, one module a stage, each importing only the stages before it:
     baseimage       base images read and checked: any archive or layout
     overbase        a new layer over a base: nothing twice, through the base's symlinks
     extracommands   extraCommands and fakeRootCommands in a copy of the root
+    accounts        declared users and groups: /etc files, homes and /tmp in the tree
     references      the store paths files name, found as Nix finds references
     nixdb           the Nix database of an image
     imageconfig     the image configuration JSON

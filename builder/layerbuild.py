@@ -142,11 +142,33 @@ def layer_root(spec, closure, cleanup):
     spec's graph: their input closure) that the files they left name."""
     root = fstree.merged_root(spec.copy_to_root, spec.keep_dirlinks, linked_items=spec.contents)
     if not extracommands.wanted(spec):
-        return root, (graph.referenced(closure, spec.copy_to_root) | set(spec.contents)) if closure else set()
-    scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
-    root = extracommands.run(root, spec, scratch)
-    from .references import named_paths  # here, not above: most layers run no commands
-    return root, named_paths(root, closure)
+        named = (graph.referenced(closure, spec.copy_to_root) | set(spec.contents)) if closure else set()
+    else:
+        scratch = cleanup.enter_context(extracommands.scratch_directory("root"))
+        root = extracommands.run(root, spec, scratch)
+        from .references import named_paths  # here, not above: most layers run no commands
+        named = named_paths(root, closure)
+    if spec.users or spec.groups:
+        from . import accounts
+        scratch = cleanup.enter_context(extracommands.scratch_directory("accounts"))
+        accounts.add(root, spec.users, spec.groups, _base_files(spec.base, cleanup), scratch)
+    return root, named
+
+
+def _base_files(base, cleanup):
+    """A function giving the text of etc/NAME in the base image at `base` (or "tmp" where
+    it has /tmp), else None; the base is read at the first call."""
+    found = {}
+
+    def text(name):
+        if base and not found:
+            from .export import final_entries
+            found[None] = True
+            for path, member, data in final_entries(base_image(base), cleanup):
+                if path == "tmp" or (path.startswith("etc/") and path.count("/") == 1 and data is not None):
+                    found[path[4:] if path != "tmp" else "tmp"] = data.read().decode("utf-8", "replace") if data else ""
+        return found.get(name)
+    return text
 
 
 def store_layer_entries(store_dir, store_paths):

@@ -44,6 +44,7 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``extraCommands``         shell run in a copy of the root before it is written ("" for none)
 ``fakeRootCommands``      shell run next under fakeroot: the owners it sets are kept ("" for none)
 ``zstd``                  (any command) the zstd program, for Pythons before 3.14, or null
+``users``, ``groups``     declared accounts (see accounts): /etc files, homes, /tmp
 ``runAsRoot``             (build-image) shell run as root with the image's root as / (base
                           unpacked, copyToRoot copied), under fakeroot and proot ("" for none)
 ``enableFakechroot``      run fakeRootCommands with the layer's root as / (through ``proot``,
@@ -100,7 +101,7 @@ LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
     "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot",
-    "enable_fakechroot", "proot", "proot_binds", "run_as_root"])
+    "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -233,7 +234,17 @@ def layer_spec(document, out=None, environ=os.environ):
         proot=fields.get("proot", str, None),
         proot_binds=fields.string_list("prootBinds"),
         run_as_root=fields.get("runAsRoot", str, ""),
+        users=_accounts(fields, "users"), groups=_accounts(fields, "groups"),
     )
+
+
+def _accounts(fields, key):
+    """``users`` or ``groups``: an object of objects (see accounts)."""
+    value = fields.get(key, dict, {})
+    for name, entry in value.items():
+        if not isinstance(entry, dict) or not name or ":" in name or "\n" in name:
+            raise StrataError("%s.%s: expected an object of fields, under a name without ':'" % (key, name))
+    return value
 
 
 def export_spec(document, out=None, environ=os.environ):

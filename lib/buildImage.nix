@@ -22,6 +22,9 @@
 #                         (1970-01-01T00:00:01Z when created is "now")
 #   uid gid uname gname   owner of the files outside /nix: 0 0 "root" "root"
 #   extraCommands         shell run in (a copy of) the layer's root before it is written
+#   users groups          { }: declared accounts, e.g. users.app = { uid = 1000; home = "/home/app"; };
+#                         groups.staff.gid = 50; (see builder/accounts.py): /etc/passwd, group,
+#                         shadow, gshadow, nsswitch.conf, homes owned by their users, /tmp 1777
 #   runAsRoot             null: shell run as root with the image's root as / (the base image
 #                         unpacked, copyToRoot copied over it, the store visible), under
 #                         fakeroot and proot, no VM: what it adds, changes (owners too) and
@@ -68,6 +71,8 @@ args@{ name
 , nixUid ? 0
 , nixGid ? 0
 , runAsRoot ? null
+, users ? { }
+, groups ? { }
 , meta ? { }
 , diskSize ? 1024
 , buildVMMemorySize ? 512
@@ -102,6 +107,7 @@ let
       base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; function = "buildImage"; };
       storeDir = builtins.storeDir;
       runAsRoot = script;
+      inherit users groups;
       inherit (plumbing) fakeroot proot prootBinds;
       exportReferencesGraph.closure = roots ++ [ configRefs ]
         ++ commandsReferences (baseName imageName) (script + extraCommands);

@@ -12,6 +12,7 @@
 #   extraCommands         "": shell run in the layer's root before it is written
 #   fakeRootCommands      "": shell run next under fakeroot; the owners it sets (chown) are
 #                         the owners in the layer (needs `fakeroot` or `pkgs` given to strata)
+#   users groups          { }: declared accounts, as for buildImage
 #   enableFakechroot      false; true runs fakeRootCommands with the layer's root as / (through
 #                         proot, as dockerTools; needs `proot` or `pkgs` given to strata)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file
@@ -34,6 +35,8 @@ in
 , extraCommands ? ""
 , fakeRootCommands ? ""
 , enableFakechroot ? false
+, users ? { }
+, groups ? { }
 , mtime ? "1970-01-01T00:00:01Z"
 , uid ? 0
 , gid ? 0
@@ -50,7 +53,7 @@ runBuilder {
   command = "build-layer";
   attrs = {
     inherit keepContentsDirlinks extraCommands fakeRootCommands enableFakechroot mtime uname gname compressor storePaths
-      keepBlob base;
+      keepBlob base users groups;
     inherit (plumbing) shell toolsPath fakeroot proot prootBinds;
     layerName = name;
     deps = check "deps" deps;

@@ -42,6 +42,8 @@ args@{ name
 , meta ? { }
 , debug ? false
 , layeringPipeline ? null
+, users ? { }
+, groups ? { }
 }:
 let
   imageName = toLower name;
@@ -128,7 +130,7 @@ let
 
   customisationLayer = buildLayer {
     name = "${baseName imageName}-customisation";
-    inherit extraCommands fakeRootCommands enableFakechroot mtime base;
+    inherit extraCommands fakeRootCommands enableFakechroot mtime base users groups;
     contents = contentsList;
     compressor = layerCompressor;
   };

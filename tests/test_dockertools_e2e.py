@@ -162,6 +162,22 @@ def test_a_layering_pipeline_decides_the_store_layers():
     assert podman_run(loaded("pipeline")) == "hello from hello\n"
 
 
+def test_declared_users_without_fakeroot(tmp_path):
+    image = build("withUsers")
+    assert build("withUsers", "--check") == image
+    reference = loaded("withUsers")
+    said = podman_run(reference, "/bin/sh", "-c", "id; echo x > $HOME/f && echo home; echo y > /tmp/f && echo tmp;"
+                      " echo z > /etc/f 2>/dev/null || echo no-etc")
+    assert said.splitlines() == ["uid=1000(app) gid=1000(app) groups=50(staff),1000(app)", "home", "tmp", "no-etc"]
+    with tarfile.open(fileobj=io.BytesIO(layers_of(image)[-1])) as top:
+        members = {member.name: member for member in top.getmembers()}
+    assert (members["home/app"].uid, members["home/app"].mode) == (1000, 0o700)
+    assert members["tmp"].mode == 0o1777 and members["etc/shadow"].mode == 0o600
+    on_base = loaded("usersOnBase")
+    assert podman_run(on_base, "/bin/sh", "-c", "id; id base").splitlines() == [
+        "uid=1000(app) gid=1000(app) groups=1000(app)", "uid=900(base) gid=900(base) groups=900(base)"]
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image
@@ -261,6 +277,7 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
 @pytest.mark.parametrize("attr, message", [
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
+    ("usersClash", "users.other (its group): id 900 is base's in /etc/group"),
     ("pipelineUnknownStep", "layeringPipeline: 'shuffle' is not a step strata knows (known: flatten, limit_layers,"),
     ("runAsRootWithoutProot", "runAsRoot: no proot to run the commands in the root with; pass `proot` (or `pkgs`)"),
     ("fakechrootWithoutProot", "enableFakechroot: no proot to run the commands in the root with; pass `proot`"),

@@ -156,3 +156,29 @@ def test_a_layer_whose_references_are_not_in_the_graph(store):
     with pytest.raises(StrataError, match="copy: the layer's files need /nix/store/0+-elsewhere, which is not in"):
         plan_layers(*[parse(image_document(tmp_path, closure, paths, lowerLayers=[str(copy)]), out=str(tmp_path / "p"))
                       for parse in (spec.image_spec, spec.layer_spec)])
+
+
+def test_declared_accounts_merge_with_the_roots_own_and_refuse_clashes(tmp_path):
+    from builder import accounts
+    from builder import fstree
+    package = tmp_path / "pkg" / "etc"
+    package.mkdir(parents=True)
+    (package / "passwd").write_text("root:x:0:0::/root:/bin/sh\nweb:x:33:33::/var/www:/bin/false\n")
+    (package / "group").write_text("root:x:0:\nweb:x:33:\n")
+    root = fstree.merged_root([str(tmp_path / "pkg")], False)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    accounts.add(root, {"app": {"uid": 1000, "groups": ["web2"]}}, {"web2": {"gid": 34}}, lambda name: None,
+                 str(scratch))
+    passwd = (scratch / "etc" / "passwd").read_text().splitlines()
+    assert passwd == ["root:x:0:0::/root:/bin/sh", "web:x:33:33::/var/www:/bin/false",
+                      "app:x:1000:1000::/home/app:/bin/sh", "nobody:x:65534:65534:nobody:/var/empty:/bin/sh"]
+    assert "web2:x:34:app" in (scratch / "etc" / "group").read_text().splitlines()
+    for users, message in [({"web": {"uid": 33}}, "users.web: /etc/passwd already has web (web:x:33:33"),
+                           ({"x": {"uid": 33}}, "users.x: id 33 is web's in /etc/passwd"),
+                           ({"x": {"uid": "1"}}, "users.x.uid: expected a user or group id"),
+                           ({"x": {"uid": 1, "password": "p"}}, "users.x.password: not a user field")]:
+        with pytest.raises(StrataError) as error:
+            accounts.add(fstree.merged_root([str(tmp_path / "pkg")], False), users, {"x": {"gid": 7000}},
+                         lambda name: None, str(scratch))
+        assert message in str(error.value)

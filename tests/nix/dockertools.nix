@@ -59,6 +59,7 @@ let
       echo x > $out/opt/gone/x
     '') ];
   };
+  usersBase = strata.buildImage { name = "users-base"; tag = "v1"; copyToRoot = busybox; users.base = { uid = 900; }; };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
     touch $out/etc/.wh.passwd
@@ -244,6 +245,19 @@ in
   # copyTo through skopeo, for the destinations strata leaves to it.
   copyThroughSkopeo = (import ../.. { python3 = "/usr/bin/python3"; skopeo = "/usr/bin/skopeo"; inherit system; }).buildImage {
     name = "through-skopeo"; tag = "v1"; copyToRoot = busybox; };
+
+  # Declared users (#13): no fakeroot, no VM; over a base that has its own.
+  withUsers = strata.buildLayeredImage {
+    name = "with-users";
+    tag = "latest";
+    contents = [ busybox ];
+    users.app = { uid = 1000; groups = [ "staff" ]; };
+    groups.staff.gid = 50;
+    config.User = "app";
+  };
+  usersOnBase = strata.buildImage { name = "users-on-base"; tag = "latest"; fromImage = usersBase;
+    users.app = { uid = 1000; }; config.User = "app"; };
+  usersClash = strata.buildImage { name = "users-clash"; fromImage = usersBase; users.other = { uid = 900; }; };
 
   # A stream, for -t/--repo_tag and its progress lines.
   stream = strata.streamLayeredImage { name = "streamed"; tag = "v1"; contents = [ busybox hello ];
