@@ -10,6 +10,7 @@
       images = import ./tests/nix/images.nix { system = "x86_64-linux"; };
       layered = import ./tests/nix/layered.nix { system = "x86_64-linux"; };
       bases = import ./tests/nix/bases.nix { system = "x86_64-linux"; };
+      dockertools = import ./tests/nix/dockertools.nix { system = "x86_64-linux"; };
     in
     {
       # lib { pkgs = ...; } or lib { python3 = "/usr/bin/python3"; system = ...; }: see default.nix.
@@ -32,6 +33,13 @@
         fromImage-merged-usr = bases.onUsrBase;
         exportImage = bases.exportedUsr;
         mergeImages = bases.merged;
+        runAsRoot = dockertools.runAsRoot;
+        enableFakechroot = dockertools.fakechroot;
+        layeringPipeline = dockertools.pipeline;
+        users = dockertools.withUsers;
+        buildMultiArchImage = dockertools.multiArch;
+        compressor-zstd = dockertools.zstdImage;
+        copyToRegistry = layered.archive.copyToRegistry;
       };
     };
 }
