@@ -46,14 +46,9 @@ def metadata_files(images):
     (config bytes, layers (layer.Layer), repo tags "name:tag") each, in one archive."""
     blobs, docker, repositories, descriptors = [], [], {}, []
     for config, layers, repo_tags in images:
-        config_digest = _digest(config)
-        manifest = canonical_json({
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
-            "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(config)},
-            "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
-        })
-        manifest_digest = _digest(manifest)
+        config_digest = digest(config)
+        manifest = oci_manifest(config, layers)
+        manifest_digest = digest(manifest)
         blobs += [(blob_name(config_digest), config), (blob_name(manifest_digest), manifest)]
         docker.append({"Config": blob_name(config_digest), "RepoTags": list(repo_tags),
                        "Layers": [blob_name(layer.digest) for layer in layers]})
@@ -90,8 +85,20 @@ def finish_images(target, images):
         progress.image(", ".join(repo_tags), config)
 
 
-def _digest(data):
+def digest(data):
+    """How layouts and registries name the blob `data`: ``sha256:<hex>``."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def oci_manifest(config, layers):
+    """The OCI image manifest (bytes) of the config bytes `config` and of `layers`, each
+    with a media_type, a digest and a size (layer.Layer, a registry blob)."""
+    return canonical_json({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": digest(config), "size": len(config)},
+        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
+    })
 
 
 class TarTarget:

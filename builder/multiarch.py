@@ -7,13 +7,12 @@ to the images' blobs as their base-image records keep them: nothing is copied. T
 of one platform are an error, since a runtime could pick either.
 """
 
-import hashlib
 import os
 
 from .baseimage import BaseImage
 from .errors import StrataError
 from .imageconfig import canonical_json
-from .imageformats import BLOB_DIR, CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, blob_name
+from .imageformats import BLOB_DIR, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, blob_name, digest, oci_manifest
 from .output import output_directory
 
 
@@ -29,23 +28,18 @@ def build_multi_arch_image(spec):
             raise StrataError("images: %s and %s are both for %s; an index holds one image a platform"
                               % (platforms[key], image.directory, "/".join(value for _, value in key)))
         platforms[key] = image.directory
-        config_digest = _digest(image.config_bytes)
-        manifest = canonical_json({
-            "schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE,
-            "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(image.config_bytes)},
-            "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size}
-                       for layer in image.layers]})
-        blobs[blob_name(config_digest)] = image.config_bytes
-        blobs[blob_name(_digest(manifest))] = manifest
+        manifest = oci_manifest(image.config_bytes, image.layers)
+        blobs[blob_name(digest(image.config_bytes))] = image.config_bytes
+        blobs[blob_name(digest(manifest))] = manifest
         for blob, layer in zip(image.blobs, image.layers):
             blobs[blob_name(layer.digest)] = blob  # a path: linked, not copied
-        descriptors.append({"mediaType": MANIFEST_MEDIA_TYPE, "digest": _digest(manifest), "size": len(manifest),
+        descriptors.append({"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest(manifest), "size": len(manifest),
                             "platform": platform})
     index = canonical_json({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": descriptors})
-    blobs[blob_name(_digest(index))] = index
+    blobs[blob_name(digest(index))] = index
     reference = "%s:%s" % (spec.name, spec.tag)
     top = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [{
-        "mediaType": INDEX_MEDIA_TYPE, "digest": _digest(index), "size": len(index),
+        "mediaType": INDEX_MEDIA_TYPE, "digest": digest(index), "size": len(index),
         "annotations": {"org.opencontainers.image.ref.name": reference, "io.containerd.image.name": reference}}]}
     with output_directory(spec.out) as out:
         os.makedirs(os.path.join(out, BLOB_DIR))
@@ -58,7 +52,3 @@ def build_multi_arch_image(spec):
         for name, document in (("index.json", top), ("oci-layout", {"imageLayoutVersion": "1.0.0"})):
             with open(os.path.join(out, name), "wb") as stream:
                 stream.write(canonical_json(document))
-
-
-def _digest(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -1,11 +1,11 @@
 """Docker's manifest formats, for registries that refuse OCI's: the same config and layer
 blobs under Docker's media types (schema 2), and a manifest list for an image index."""
 
-import hashlib
 import json
 
 from ..errors import StrataError
 from ..imageconfig import canonical_json
+from ..imageformats import digest
 
 MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -34,6 +34,5 @@ def manifest_list(index, manifests):
     Docker `manifests` ((bytes, media type), in the index's order)."""
     entries = []
     for entry, (data, media_type) in zip(json.loads(index)["manifests"], manifests):
-        entries.append(dict(entry, mediaType=media_type, digest="sha256:" + hashlib.sha256(data).hexdigest(),
-                            size=len(data)))
+        entries.append(dict(entry, mediaType=media_type, digest=digest(data), size=len(data)))
     return canonical_json({"schemaVersion": 2, "mediaType": MANIFEST_LIST, "manifests": entries})

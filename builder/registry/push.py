@@ -3,11 +3,9 @@ of the same registry has (``--from``) is mounted, the rest uploaded; then the ma
 the tag. A blob that fails stops the push before the manifest: nothing half-pushed is tagged.
 Progress goes to stderr, a line a blob."""
 
-import hashlib
-
 from .. import progress
 from ..errors import StrataError
-from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
+from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
 from . import credentials, docker
 from .client import Registry
 from .sources import Index
@@ -42,7 +40,7 @@ def _put_all(registry, manifests, top, tag, image):
     """Put an index's manifests by digest, then `top` under the tag; False at a refusal."""
     if isinstance(image, Index):
         for data, media_type in manifests:
-            if not registry.put_manifest(_digest(data), data, media_type):
+            if not registry.put_manifest(digest(data), data, media_type):
                 return False
     return registry.put_manifest(tag, *top)
 
@@ -65,10 +63,6 @@ def _blobs(registry, image, mount_from):
         sent += blob.size
         progress.say("%s: %s uploaded" % (registry.where(), what))
     return sent, skipped
-
-
-def _digest(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def parse(destination):

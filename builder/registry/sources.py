@@ -5,15 +5,13 @@ are written again from the store while they are sent, checked path by path); not
 image-sized is written anywhere."""
 
 import collections
-import hashlib
 import json
 import os
 import subprocess
 import tarfile
 
 from ..errors import StrataError
-from ..imageconfig import canonical_json
-from ..imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
+from ..imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest, oci_manifest
 
 PIECE = 1 << 20
 
@@ -99,11 +97,8 @@ def _from_stream_script(path):
     config = document["config"].encode("utf-8")
     layers = [Blob(entry["layer"]["digest"], entry["layer"]["size"], entry["layer"]["media_type"],
                    layer_chunks(entry, PIECE)) for entry in document["layers"]]
-    manifest = canonical_json({
-        "schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": _digest(config), "size": len(config)},
-        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers]})
-    return Image(manifest, Blob(_digest(config), len(config), CONFIG_MEDIA_TYPE, lambda: iter([config])), layers)
+    return Image(oci_manifest(config, layers), Blob(digest(config), len(config), CONFIG_MEDIA_TYPE, lambda: iter([config])),
+                 layers)
 
 
 def _file_chunks(path):
@@ -116,10 +111,6 @@ def _file_chunks(path):
 
 def _blob(digest):
     return "blobs/" + digest.replace(":", "/", 1)
-
-
-def _digest(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _json(data, where, what):
