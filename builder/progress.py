@@ -10,7 +10,7 @@ def layer(name, store_paths, size, place=None):
     `place` (number, count) in its image when it has one."""
     where = " %d/%d" % place if place else ""
     paths = "%d store path%s, " % (store_paths, "" if store_paths == 1 else "s") if store_paths else ""
-    say("layer%s: %s (%s%s)" % (where, name, paths, _size(size)))
+    say("layer%s: %s (%s%s)" % (where, name, paths, size_text(size)))
 
 
 def image(repo_tag, config):
@@ -22,5 +22,6 @@ def say(line):
     print("strata: " + line, file=sys.stderr, flush=True)
 
 
-def _size(size):
+def size_text(size):
+    """A byte count for a progress line: bytes below 100 kB, else MB."""
     return "%d bytes" % size if size < 100000 else "%.1f MB" % (size / 1e6)

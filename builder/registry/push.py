@@ -33,7 +33,8 @@ def push(image, destination, creds=None, tls_verify=True, mount_from=()):
             else manifests[0]
         if not _put_all(registry, manifests, top, tag, image):
             raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike" % registry.where())
-    progress.say("%s:%s pushed: %s uploaded, %s there already" % (registry.where(), tag, _size(sent), _size(skipped)))
+    progress.say("%s:%s pushed: %s uploaded, %s there already"
+                 % (registry.where(), tag, progress.size_text(sent), progress.size_text(skipped)))
 
 
 def _put_all(registry, manifests, top, tag, image):
@@ -50,7 +51,7 @@ def _blobs(registry, image, mount_from):
     blobs = image.layers + [image.config]
     sent = skipped = 0
     for number, blob in enumerate(blobs, 1):
-        what = "blob %d/%d %s (%s)" % (number, len(blobs), blob.digest[7:19], _size(blob.size))
+        what = "blob %d/%d %s (%s)" % (number, len(blobs), blob.digest[7:19], progress.size_text(blob.size))
         if registry.has_blob(blob.digest):
             skipped += blob.size
             progress.say("%s: %s is there already" % (registry.where(), what))
@@ -76,6 +77,3 @@ def parse(destination):
         raise StrataError("%s: push to a tag, not a digest" % destination)
     return host, repository, tag
 
-
-def _size(size):
-    return "%.1f MB" % (size / 1e6) if size >= 100000 else "%d bytes" % size
