@@ -66,8 +66,7 @@ def _repo_tag(argv, default):
 def stream_image(document, stream):
     target = imageformats.TarTarget(stream, document["mtime"])
     regenerated = [entry for entry in document["layers"] if not entry["blob"]]
-    plans = [TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"],
-                     Owner(**entry["owner"])) for entry in regenerated]
+    plans = [_store_plan(entry) for entry in regenerated]
     writers = iter([_regenerate(entry, plan, frames) for entry, plan, frames
                      in zip(regenerated, plans, storetar.frames_of_layers([plan.jobs for plan in plans]))])
     layers = []
@@ -81,6 +80,11 @@ def stream_image(document, stream):
         layers.append(layer)
     imageformats.finish(target, document["config"].encode("utf-8"), layers, document["repoTag"])
     stream.flush()
+
+
+def _store_plan(entry):
+    """The TarPlan of a layer of store paths, from its entry in the document."""
+    return TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"], Owner(**entry["owner"]))
 
 
 def _regenerate(entry, plan, frames):
@@ -98,21 +102,14 @@ def _regenerate(entry, plan, frames):
     return write
 
 
-def layer_chunks(entry, size):
-    """A function giving the bytes of the layer of `entry` (a layer of a stream's document)
-    in pieces of about `size`: its blob's, or, for a layer of store paths, written again
-    from the store (checked path by path) by a thread while the pieces are taken."""
-    if entry["blob"]:
-        def read_blob():
-            with open(entry["blob"], "rb") as stream:
-                yield from iter(lambda: stream.read(size), b"")
-        return read_blob
-
+def regenerated_chunks(entry, size):
+    """A function giving the bytes of the layer of store paths of `entry` (a layer of a
+    stream's document that has no blob) in pieces of about `size`, written again from the
+    store (checked path by path) by a thread while the pieces are taken."""
     def regenerate():
         import queue
         import threading
-        plan = TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"],
-                       Owner(**entry["owner"]))
+        plan = _store_plan(entry)
         frames = storetar.frames_of_layers([plan.jobs])[0]  # workers forked before the thread starts
         pieces = queue.Queue(maxsize=8)
         failure = []

@@ -93,10 +93,11 @@ def _from_stream_script(path):
         document = json.loads(subprocess.run([path, "--strata-document"], capture_output=True, check=True).stdout)
     except (OSError, subprocess.CalledProcessError, ValueError) as error:
         raise StrataError("%s: not a stream script strata wrote (%s)" % (path, error))
-    from ..streaming import layer_chunks  # here: only streams need the store writer
+    from ..streaming import regenerated_chunks  # here: only streams need the store writer
     config = document["config"].encode("utf-8")
     layers = [Blob(entry["layer"]["digest"], entry["layer"]["size"], entry["layer"]["media_type"],
-                   layer_chunks(entry, PIECE)) for entry in document["layers"]]
+                   _file_chunks(entry["blob"]) if entry["blob"] else regenerated_chunks(entry, PIECE))
+              for entry in document["layers"]]
     return Image(oci_manifest(config, layers), Blob(digest(config), len(config), CONFIG_MEDIA_TYPE, lambda: iter([config])),
                  layers)
 
