@@ -37,7 +37,7 @@ def add(root, users, groups, base_files, scratch):
         "group": ["%s:x:%d:%s" % (name, gid, ",".join(members)) for name, gid, members in new_groups],
         "gshadow": ["%s:!::%s" % (name, ",".join(members)) for name, _, members in new_groups],
     }
-    etc = _directory(root, [b"etc"])
+    etc = fstree.directory(root, [b"etc"], fstree.COPIED_DIR_MODE)
     os.makedirs(os.path.join(scratch, "etc"), exist_ok=True)
     for name, added in lines.items():
         text = (existing[name] or "")
@@ -48,10 +48,10 @@ def add(root, users, groups, base_files, scratch):
     for name, (uid, gid, _, home, _, home_mode, _) in new_users:
         if home not in ("/", "/var/empty") and not home.startswith("/nix/"):
             parts = [part.encode() for part in home.strip("/").split("/")]
-            directory = _directory(root, parts)
+            directory = fstree.directory(root, parts, fstree.COPIED_DIR_MODE)
             directory.mode, directory.owner = home_mode, (uid, gid)
     if b"tmp" not in root.children and base_files("tmp") is None:
-        _directory(root, [b"tmp"]).mode = 0o1777
+        fstree.directory(root, [b"tmp"], fstree.COPIED_DIR_MODE).mode = 0o1777
 
 
 def _declared(users, groups, passwd, group):
@@ -136,16 +136,6 @@ def _text(root, name):
         with open(node.source, "rb") as stream:
             return stream.read().decode("utf-8", "replace")
     return None
-
-
-def _directory(root, parts):
-    node = root
-    for part in parts:
-        child = node.children.get(part)
-        if not isinstance(child, fstree.Dir):
-            child = node.children[part] = fstree.Dir(fstree.COPIED_DIR_MODE)
-        node = child
-    return node
 
 
 def _file(etc, name, text, scratch):

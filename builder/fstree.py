@@ -205,14 +205,21 @@ def add_store_paths(root, store_dir, paths):
     """Put the store `paths` (str) under `store_dir` in `root`; nothing when there are none."""
     if not paths:
         return
-    node = root
-    for part in os.fsencode(store_dir).strip(b"/").split(b"/"):
-        child = node.children.get(part)
-        if not isinstance(child, Dir):
-            child = node.children[part] = Dir(NIX_DIR_MODE)
-        node = child
+    node = directory(root, os.fsencode(store_dir).strip(b"/").split(b"/"), NIX_DIR_MODE)
     for path in paths:
         node.children[os.path.basename(os.fsencode(path))] = StorePath(path)
+
+
+def directory(root, parts, mode):
+    """The directory at the path `parts` (bytes components) in `root`, made with `mode`
+    where it, or a directory above it, is not a directory yet."""
+    node = root
+    for part in parts:
+        child = node.children.get(part)
+        if not isinstance(child, Dir):
+            child = node.children[part] = Dir(mode)
+        node = child
+    return node
 
 
 def walk(node, prefix=b""):
