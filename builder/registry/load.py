@@ -7,6 +7,7 @@ import os
 import subprocess
 
 from ..errors import StrataError
+from .sources import is_stream_script
 
 
 def load(image, loader, reference=""):
@@ -22,18 +23,15 @@ def load(image, loader, reference=""):
             _run([loader, "tag", loaded, reference], None, loader)
             _run([loader, "untag", loaded, loaded], None, loader)
             print("Loaded image: %s" % reference)
+    elif is_stream_script(image):
+        writer = subprocess.Popen([image], stdout=subprocess.PIPE)
+        _run([loader, "load"], writer.stdout, loader)
+        writer.stdout.close()
+        if writer.wait() != 0:
+            raise StrataError("%s: the stream script failed (exit status %d)" % (image, writer.returncode))
     else:
         with open(image, "rb") as stream:
-            is_script = stream.read(2) == b"#!"
-        if is_script:
-            writer = subprocess.Popen([image], stdout=subprocess.PIPE)
-            _run([loader, "load"], writer.stdout, loader)
-            writer.stdout.close()
-            if writer.wait() != 0:
-                raise StrataError("%s: the stream script failed (exit status %d)" % (image, writer.returncode))
-        else:
-            with open(image, "rb") as stream:
-                _run([loader, "load"], stream, loader)
+            _run([loader, "load"], stream, loader)
 
 
 def _run(command, stdin, loader, capture=False):
@@ -69,10 +67,9 @@ def skopeo_copy(image, destination, skopeo):
                           " destinations give strata `skopeo` (or `pkgs`)" % destination)
     if os.path.isdir(image):
         source = "oci:%s" % image
+    elif is_stream_script(image):
+        raise StrataError("%s: skopeo cannot read a stream from stdin; build the image with buildLayeredImage to copy"
+                          " it to %s" % (image, destination))
     else:
-        with open(image, "rb") as stream:
-            if stream.read(2) == b"#!":
-                raise StrataError("%s: skopeo cannot read a stream from stdin; build the image with"
-                                  " buildLayeredImage to copy it to %s" % (image, destination))
         source = "docker-archive:%s" % image
     _run([skopeo, "copy", "--insecure-policy", source, destination], None, "skopeo")

@@ -26,15 +26,19 @@ Index = collections.namedtuple("Index", "index images")
 `images` an Image for each manifest it lists."""
 
 
+def is_stream_script(path):
+    """Whether the image file `path` is a stream script (its first bytes are ``#!``)."""
+    with open(path, "rb") as stream:
+        return stream.read(2) == b"#!"
+
+
 def open_image(path):
     """The Image at `path`: an OCI layout directory, an archive strata wrote, or a stream
     script."""
     if os.path.isdir(path):
         return _from_layout(lambda name: _file_chunks(os.path.join(path, name)),
                             lambda name: os.path.exists(os.path.join(path, name)), path)
-    with open(path, "rb") as stream:
-        head = stream.read(2)
-    if head == b"#!":
+    if is_stream_script(path):
         return _from_stream_script(path)
     try:
         archive = tarfile.open(path)
@@ -63,17 +67,14 @@ def _from_layout(chunks, exists, where):
         raise StrataError("%s: index.json lists %d images; strata pushes one (an image, or an image index)"
                           % (where, len(entries)))
 
-    def read(descriptor, what):
+    def blob(descriptor, what="a layer or the config"):
         name = _blob(descriptor["digest"])
         if not exists(name):
             raise StrataError("%s: the blob %s (%s) is missing" % (where, descriptor["digest"], what))
-        return b"".join(chunks(name)())
-
-    def blob(descriptor):
-        name = _blob(descriptor["digest"])
-        if not exists(name):
-            raise StrataError("%s: the blob %s is missing" % (where, descriptor["digest"]))
         return Blob(descriptor["digest"], descriptor["size"], descriptor["mediaType"], chunks(name))
+
+    def read(descriptor, what):
+        return b"".join(blob(descriptor, what).chunks())
 
     def image(descriptor):
         manifest = read(descriptor, "a manifest")
