@@ -254,19 +254,20 @@ def export_spec(document, out=None, environ=os.environ):
 
 def merge_spec(document, out=None, environ=os.environ):
     fields = Fields(document)
-    images = fields.string_list("images")
-    if not images:
-        raise StrataError("images: expected at least one image")
-    return MergeSpec(out=_out(fields, out), images=images, mtime=_mtime(fields, environ))
+    return MergeSpec(out=_out(fields, out), images=_images(fields), mtime=_mtime(fields, environ))
 
 
 def multi_arch_spec(document, out=None):
     fields = Fields(document)
+    return MultiArchSpec(out=_out(fields, out), name=naming.image_name(fields.get("imageName", str)),
+                         tag=naming.image_tag(fields.get("tag", str, "latest")), images=_images(fields))
+
+
+def _images(fields):
     images = fields.string_list("images")
     if not images:
         raise StrataError("images: expected at least one image")
-    return MultiArchSpec(out=_out(fields, out), name=naming.image_name(fields.get("imageName", str)),
-                         tag=naming.image_tag(fields.get("tag", str, "latest")), images=images)
+    return images
 
 
 def pull_spec(document, out=None):
