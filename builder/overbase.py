@@ -24,19 +24,28 @@ def over_base(entries, tree, owner_of, store_dir):
     for entry in entries:
         if entry.store_path in in_base:
             continue
-        path = tree.resolve_parent(os.fsdecode(entry.name))
+        path, base_dir = placed(tree, os.fsdecode(entry.name), entry.kind)
         owner = owner_of(entry)
-        if entry.kind == "dir":
-            resolved = tree.resolve(path)
-            node = tree.nodes.get(resolved)
-            if node is not None and node.kind == "dir":
-                if (node.mode, node.uid, node.gid) == (entry.mode, owner.uid, owner.gid):
-                    continue
-                path = resolved
-        elif _same(tree.nodes.get(path), entry, owner):
+        if base_dir is not None:
+            if (base_dir.mode, base_dir.uid, base_dir.gid) == (entry.mode, owner.uid, owner.gid):
+                continue
+        elif entry.kind != "dir" and _same(tree.nodes.get(path), entry, owner):
             continue
         kept[os.fsencode(path)] = entry._replace(name=os.fsencode(path))
     return [kept[name] for name in sorted(kept, key=lambda name: name.split(b"/"))]
+
+
+def placed(tree, name, kind):
+    """Where a runtime puts an entry `name` (str) of `kind` over the base `tree`: its parents
+    resolved through the base's symlinks, and a directory over a directory of the base (or a
+    link to one) merged into it; (that path, the base's directory there, else None)."""
+    path = tree.resolve_parent(name)
+    if kind == "dir":
+        resolved = tree.resolve(path)
+        node = tree.nodes.get(resolved)
+        if node is not None and node.kind == "dir":
+            return resolved, node
+    return path, None
 
 
 def _same(node, entry, owner):

@@ -21,6 +21,7 @@ import shutil
 from . import extracommands, fstree
 from .errors import StrataError
 from .export import final_entries
+from .overbase import placed
 from .spec import this_interpreter
 
 # Run under fakeroot: the owner of each path in a JSON file, recorded in fakeroot's books.
@@ -104,10 +105,7 @@ def _copy_over(root, base, directory, owners, modes, owner):
     ``usr/bin/app``), replacing what is there."""
     for entry in fstree.entries(root):
         name = os.fsdecode(entry.name)
-        path = base.tree.resolve_parent(name) if base else name
-        if entry.kind == "dir" and base and base.tree.nodes.get(base.tree.resolve(path), None) is not None \
-                and base.tree.nodes[base.tree.resolve(path)].kind == "dir":
-            path = base.tree.resolve(path)
+        path = placed(base.tree, name, entry.kind)[0] if base else name
         target = os.path.join(directory, path)
         if entry.kind == "dir":
             if not os.path.isdir(target) or os.path.islink(target):
