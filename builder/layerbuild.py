@@ -189,8 +189,9 @@ def plan_layers(image, spec):
 def planned_groups(image, lower, store_dir):
     """(name, store paths) of the layers that hold the image's store paths (the closure of
     ``contents``, of what ``config`` refers to, and the references of the layers in `lower`
-    (LayerRecords) and of the customisation layer) which no layer in `lower` holds, nor the base image, within what ``maxLayers`` leaves for them beside the base's
-    layers, `lower`, the Nix database and the top layer."""
+    (LayerRecords) and of the customisation layer) which no layer in `lower` holds, nor the
+    base image, within what ``maxLayers`` leaves for them beside the base's layers, `lower`,
+    the Nix database and the top layer."""
     if not image.include_store_paths:
         return []
     closure = load_graph(image.closure)
