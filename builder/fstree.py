@@ -30,8 +30,9 @@ Entry = collections.namedtuple("Entry", "name kind mode size source target store
 "symlink", "whiteout" (an empty file that deletes, see runasroot), or "storepath" for a
 whole store path, whose entries storetar writes; `source`
 the file (or store path) to read, bytes; `target` the link target for "symlink";
-`store_path` the store path (str) of a "storepath", else None; `owner` (uid, gid) where
-fakeRootCommands set one, else None."""
+`store_path` the store path (str) of a "storepath", or of an entry listed from one (see
+store_path_entries), else None; `owner` (uid, gid) where commands or accounts set one, a
+tarwriter.Owner where perms did, else None."""
 
 COPIED_DIR_MODE = 0o755
 """Directories of copied (copyToRoot) trees: the store's 0555 would make /etc read-only."""
@@ -189,6 +190,27 @@ def _item_node(path, linked, keep_dirlinks):
     if linked:
         _files_as_links(node, path)
     return node
+
+
+def copied_names(item, keep_dirlinks):
+    """The names (relative bytes) the copyToRoot item `item` (bytes) puts in a root."""
+    return {name for name, _ in walk(_item_node(item, False, keep_dirlinks))}
+
+
+def store_path_entries(entry):
+    """The entries of the "storepath" `entry`, listed here rather than by storetar, with
+    the modes they have in the store: dir, file and symlink entries that keep its
+    store_path."""
+    node = read_node(entry.source)
+    listed = []
+    if isinstance(node, Dir):
+        listed.append(Entry(entry.name, "dir", node.mode, 0, None, None, None, None))
+        _list_children(node, entry.name + b"/", listed)
+    else:
+        holder = Dir(0)
+        holder.children[entry.name] = node
+        _list_children(holder, b"", listed)
+    return [listed_entry._replace(store_path=entry.store_path) for listed_entry in listed]
 
 
 def _files_as_links(node, path):

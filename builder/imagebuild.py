@@ -8,7 +8,7 @@ import contextlib
 from . import extracommands, fstree, graph, imageformats, nixdb, progress
 from .imageconfig import History, image_config
 from .layer import TarPlan, owners, write_layer
-from .layerbuild import base_image, layer_root, load_graph
+from .layerbuild import base_image, layer_root, load_graph, with_perms
 from .overbase import over_base
 from .output import output_file
 from .tarwriter import Owner, numeric_owner
@@ -27,7 +27,7 @@ def build_image(image, spec):
             roots |= graph.referenced(closure, [image.config_refs])
         store_paths = graph.closure(closure, roots)
         fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
-        entries = fstree.entries(root)
+        entries = with_perms(fstree.entries(root), spec, owner, nix_owner)[0]
         if base:
             entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
         entries = sorted(entries + whiteouts, key=lambda entry: entry.name.split(b"/"))

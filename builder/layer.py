@@ -78,6 +78,7 @@ def write_tar(plan, sink, frames, segments=None, check=None):
         if isinstance(item, list):
             _write_frames(next(frames), item, out, mtime, owner_of, contents)
             continue
+        out.enter(item.store_path)
         owner = owner_of(item)
         if item.kind == "dir":
             out.write(tarwriter.header(item.name, "dir", item.mode, mtime, owner))
@@ -272,12 +273,14 @@ class _SegmentedSink:
 
 
 def owners(entries, default_owner, store_owner=None):
-    """The function that gives each of `entries` its owner: the one fakeRootCommands set,
-    else `store_owner`, if given, for the store paths and the directories above them, else
-    `default_owner`."""
+    """The function that gives each of `entries` its owner: the one perms set, else the
+    one fakeRootCommands or accounts set, else `store_owner`, if given, for the store paths
+    and the directories above them, else `default_owner`."""
     store_tree = _store_tree(entries) if store_owner else ()
 
     def owner_of(entry):
+        if isinstance(entry.owner, tarwriter.Owner):
+            return entry.owner
         if entry.owner is not None:
             if entry.owner == (default_owner.uid, default_owner.gid):
                 return default_owner
@@ -292,7 +295,7 @@ def _store_tree(entries):
     """The names of the directories above the store paths (``nix``, ``nix/store``)."""
     above = set()
     for entry in entries:
-        if entry.kind == "storepath":
+        if entry.store_path is not None:
             parts = entry.name.split(b"/")
             above.update(b"/".join(parts[:length]) for length in range(1, len(parts)))
     return above

@@ -9,6 +9,7 @@ again from the store and check it path by path::
      "name", "storePaths", "storeDir",             what it holds
      "references",                                 the store paths its other files need
      "mtime", "uid", "gid", "uname", "gname",      how its entries were written
+     "perms",                                      the rules it applied (see perms)
      "blob": true | false, "segments": {path: sha256 of that path's tar bytes} | null}
 
 ``references`` is the closure of what the files outside the store name (see layer_root):
@@ -25,7 +26,7 @@ import contextlib
 import json
 import os
 
-from . import extracommands, fstree, graph, layering, progress
+from . import extracommands, fstree, graph, layering, perms, progress
 from .errors import StrataError
 from .layer import MEDIA_TYPES, Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
@@ -53,6 +54,7 @@ class LayerRecord:
         self.mtime = fields.get("mtime", int)
         self.owner = Owner(fields.owner_id("uid"), fields.owner_id("gid"), fields.get("uname", str),
                            fields.get("gname", str))
+        self.perms = perms.rules(fields.get("perms", list, []))
         self.blob = os.path.join(directory, BLOB) if fields.get("blob", bool) else None
         segments = fields.get("segments", dict, None)
         if segments is not None and not all(isinstance(value, str) for value in segments.values()):
@@ -82,11 +84,17 @@ def build_layer(spec):
         root, named = layer_root(spec, closure, cleanup)
         references = graph.closure(closure, named)
         fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
-        entries = fstree.entries(root)
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        entries, applied = with_perms(fstree.entries(root), spec, owner)
         if spec.base:
             entries = over_base(entries, base_image(spec.base).tree, owners(entries, owner), spec.store_dir)
-        _write_output(spec, entries, owner, store_paths, spec.keep_blob, references)
+        _write_output(spec, entries, owner, store_paths, spec.keep_blob, references, applied)
+
+
+def with_perms(entries, spec, owner, store_owner=None):
+    """`entries` with the spec's perms applied (see perms.apply), and the rules applied."""
+    return perms.apply(entries, spec.perms, owners(entries, owner, store_owner), spec.copy_to_root,
+                       spec.keep_dirlinks, alone=not spec.perms_of_image)
 
 
 def build_nix_db_layer(image, spec):
@@ -106,10 +114,10 @@ def build_nix_db_layer(image, spec):
     with extracommands.scratch_directory("nix-db") as scratch:
         entries = fstree.entries(nixdb.database_root(scratch, closure, paths, roots, spec.mtime, spec.store_dir,
                                                      base_db))
-        _write_output(spec, entries, owner, [], keep_blob=True, references=set())
+        _write_output(spec, entries, owner, [], keep_blob=True, references=set(), applied=[])
 
 
-def _write_output(spec, entries, owner, store_paths, keep_blob, references):
+def _write_output(spec, entries, owner, store_paths, keep_blob, references, applied):
     """A layer derivation's output: the blob (or, without it, each store path's digest)
     and the record."""
     segments = None if keep_blob else {}
@@ -120,16 +128,16 @@ def _write_output(spec, entries, owner, store_paths, keep_blob, references):
                 layer = write_layer(plan, stream, spec.compressor)
         else:
             layer = write_layer(plan, None, spec.compressor, segments)
-        _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments, references)
+        _write_record(spec.out, layer, spec.layer_name, store_paths, spec, segments, references, applied)
     progress.layer(spec.layer_name, len(store_paths), layer.size)
 
 
-def _write_record(directory, layer, name, store_paths, spec, segments, references):
+def _write_record(directory, layer, name, store_paths, spec, segments, references, applied):
     record = {
         "diffId": layer.diff_id, "digest": layer.digest, "size": layer.size, "mediaType": layer.media_type,
         "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir, "references": sorted(references),
         "mtime": spec.mtime, "uid": spec.uid, "gid": spec.gid, "uname": spec.uname, "gname": spec.gname,
-        "blob": segments is None, "segments": segments,
+        "blob": segments is None, "segments": segments, "perms": [rule.document for rule in applied],
     }
     with open(os.path.join(directory, RECORD), "w") as stream:
         json.dump(record, stream, sort_keys=True, indent=1)
@@ -171,11 +179,13 @@ def _base_files(base, cleanup):
     return text
 
 
-def store_layer_entries(store_dir, store_paths):
-    """The entries of a layer of store paths alone."""
+def store_layer_entries(store_dir, store_paths, owner, rules):
+    """The entries of a layer of store paths alone, owned by `owner`, with those of the
+    perms `rules` whose paths it holds applied."""
     root = fstree.Dir(fstree.COPIED_DIR_MODE)
     fstree.add_store_paths(root, store_dir, sorted(store_paths))
-    return fstree.entries(root)
+    entries = fstree.entries(root)
+    return perms.apply(entries, rules, owners(entries, owner), alone=False)[0]
 
 
 def plan_layers(image, spec):

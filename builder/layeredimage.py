@@ -11,7 +11,7 @@ import functools
 import json
 import os
 
-from . import imageformats, progress, storetar
+from . import imageformats, perms, progress, storetar
 from .errors import StrataError
 from .imageconfig import History, image_config
 from .layer import TarPlan, write_layer
@@ -31,9 +31,11 @@ class _Planned:
         self.store_dir = spec.store_dir
         self.mtime = spec.mtime
         self.owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        self.perms = image.perms
 
     def plan(self):
-        return TarPlan(store_layer_entries(self.store_dir, self.store_paths), self.mtime, self.owner)
+        entries = store_layer_entries(self.store_dir, self.store_paths, self.owner, self.perms)
+        return TarPlan(entries, self.mtime, self.owner)
 
     def write(self, stream, compressor):
         return write_layer(self.plan(), stream, compressor)
@@ -54,6 +56,10 @@ def image_layers(image, spec):
     planned = [] if image.closure is None else [
         _Planned(name, paths, image, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
     top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
+    error = perms.unapplied(image.perms, [rule.document for record in lower + top for rule in record.perms],
+                            {path for source in planned for path in source.store_paths}, spec.store_dir)
+    if error:
+        raise error
     return base, lower + planned + top
 
 
@@ -133,4 +139,4 @@ def write_stream_script(image, spec):
 def _stream_entry(name, layer, blob, source, segments):
     return {"name": name, "layer": layer._asdict(), "blob": blob, "storePaths": sorted(source.store_paths),
             "storeDir": source.store_dir, "mtime": source.mtime, "owner": source.owner._asdict(),
-            "segments": segments}
+            "segments": segments, "perms": [rule.document for rule in source.perms]}

@@ -30,6 +30,7 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``nixDbLayer``            that layer prebuilt (layered images), or null
 ``nixUid``, ``nixGid``    owner of /nix: the store, the database (default 0, 0)
 ``base``                  a base image as read-base-image wrote it, or null
+``perms``                 the image's rules (see perms): each must be applied by a layer
 ========================  =============================================================
 
 A layer (LayerSpec; build-layer, and the layers the image commands write themselves):
@@ -59,6 +60,9 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``storeDir``              the Nix store directory (default ``/nix/store``)
 ``layerName``             the layer's name in its record and the image history
 ``base``                  the base image (as read-base-image wrote it) the layer goes over
+``perms``                 modes and owners of chosen entries (see perms), [] for none
+``permsOfImage``          the rules are an image's: one whose path the layer lacks is left
+                          to the image's other layers (default false: an error)
 ========================  =============================================================
 
 An image to flatten (ExportSpec; export-image): ``base``. Images to merge (MergeSpec;
@@ -94,14 +98,14 @@ from .streams import COMPRESSORS
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid", "base", "layering_pipeline"])
+    "nix_uid", "nix_gid", "base", "layering_pipeline", "perms"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
     "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot",
-    "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups"])
+    "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups", "perms", "perms_of_image"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -202,6 +206,7 @@ def image_spec(document, out=None):
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
         base=fields.get("base", str, None),
         layering_pipeline=fields.get("layeringPipeline", list, None),
+        perms=_perms(fields),
     )
 
 
@@ -235,6 +240,7 @@ def layer_spec(document, out=None, environ=os.environ):
         proot_binds=fields.string_list("prootBinds"),
         run_as_root=fields.get("runAsRoot", str, ""),
         users=_accounts(fields, "users"), groups=_accounts(fields, "groups"),
+        perms=_perms(fields), perms_of_image=fields.get("permsOfImage", bool, False),
     )
 
 
@@ -245,6 +251,12 @@ def _accounts(fields, key):
         if not isinstance(entry, dict) or not name or ":" in name or "\n" in name:
             raise StrataError("%s.%s: expected an object of fields, under a name without ':'" % (key, name))
     return value
+
+
+def _perms(fields):
+    """``perms``: a list of rules (see perms)."""
+    from . import perms  # here, not above: perms checks its rules with Fields
+    return perms.rules(fields.get("perms", list, []))
 
 
 def export_spec(document, out=None, environ=os.environ):

@@ -11,7 +11,7 @@ which every loader refuses, so a broken image is never loaded.
 import json
 import sys
 
-from . import imageformats, naming, progress, storetar, workers
+from . import imageformats, naming, perms, progress, storetar, workers
 from .errors import StrataError
 from .layer import Layer, TarPlan, write_tar
 from .layerbuild import store_layer_entries
@@ -84,7 +84,9 @@ def stream_image(document, stream):
 
 def _store_plan(entry):
     """The TarPlan of a layer of store paths, from its entry in the document."""
-    return TarPlan(store_layer_entries(entry["storeDir"], entry["storePaths"]), entry["mtime"], Owner(**entry["owner"]))
+    owner = Owner(**entry["owner"])
+    entries = store_layer_entries(entry["storeDir"], entry["storePaths"], owner, perms.rules(entry.get("perms")))
+    return TarPlan(entries, entry["mtime"], owner)
 
 
 def _regenerate(entry, plan, frames):

@@ -171,7 +171,8 @@ def layer_record():
     return json.dumps({"diffId": "sha256:" + "a" * 64, "digest": "sha256:" + "b" * 64, "size": 10,
                        "mediaType": "application/vnd.oci.image.layer.v1.tar", "name": "layer",
                        "storePaths": PATHS[:2], "storeDir": "/nix/store", "references": [], "mtime": 1, "uid": 0,
-                       "gid": 0, "uname": "root", "gname": "root", "blob": True, "segments": None}).encode()
+                       "gid": 0, "uname": "root", "gname": "root", "blob": True, "segments": None,
+                       "perms": [{"path": PATHS[0], "mode": "0750", "gid": 2, "gname": "readers"}]}).encode()
 
 
 def run_layer_record(data, case):
@@ -190,7 +191,9 @@ def image_spec_document():
     return json.dumps({"imageName": "Fuzz", "tag": "v1", "config": {"Cmd": ["/bin/app"], "Env": ["A=1"],
                                                                      "WorkingDir": "/", "ExposedPorts": {"80/tcp": {}}},
                        "created": "2024-05-01T12:00:00Z", "mtime": 5, "uid": 1, "gid": 2, "compressor": "none",
-                       "architecture": "arm64", "variant": "v8", "copyToRoot": [], "closure": []}).encode()
+                       "architecture": "arm64", "variant": "v8", "copyToRoot": [], "closure": [],
+                       "users": {"app": {"uid": 1000}},
+                       "perms": [{"path": "/etc", "regex": "passwd$", "mode": "0600", "uid": 7, "uname": "x"}]}).encode()
 
 
 def run_spec(data, case):

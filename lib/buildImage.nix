@@ -25,6 +25,10 @@
 #   users groups          { }: declared accounts, e.g. users.app = { uid = 1000; home = "/home/app"; };
 #                         groups.staff.gid = 50; (see builder/accounts.py): /etc/passwd, group,
 #                         shadow, gshadow, nsswitch.conf, homes owned by their users, /tmp 1777
+#   perms                 [ ]: modes and owners of chosen files, store paths included, set as
+#                         the layer is written (no fakeroot): a list of { path; regex ? ".*";
+#                         mode ? null; uid ? null; gid ? null; uname ? null; gname ? null; },
+#                         nix2container's shape (see builder/perms.py and the README)
 #   runAsRoot             null: shell run as root with the image's root as / (the base image
 #                         unpacked, copyToRoot copied over it, the store visible), under
 #                         fakeroot and proot, no VM: what it adds, changes (owners too) and
@@ -73,6 +77,7 @@ args@{ name
 , runAsRoot ? null
 , users ? { }
 , groups ? { }
+, perms ? [ ]
 , meta ? { }
 , diskSize ? 1024
 , buildVMMemorySize ? 512
@@ -108,6 +113,7 @@ let
       storeDir = builtins.storeDir;
       runAsRoot = script;
       inherit users groups;
+      perms = plumbing.perms "buildImage" perms;
       inherit (plumbing) fakeroot proot prootBinds;
       exportReferencesGraph.closure = roots ++ [ configRefs ]
         ++ commandsReferences (baseName imageName) (script + extraCommands);

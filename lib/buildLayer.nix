@@ -13,6 +13,8 @@
 #   fakeRootCommands      "": shell run next under fakeroot; the owners it sets (chown) are
 #                         the owners in the layer (needs `fakeroot` or `pkgs` given to strata)
 #   users groups          { }: declared accounts, as for buildImage
+#   perms                 [ ]: modes and owners of chosen files, as for buildImage; a rule
+#                         whose path the layer does not hold is an error
 #   enableFakechroot      false; true runs fakeRootCommands with the layer's root as / (through
 #                         proot, as dockerTools; needs `proot` or `pkgs` given to strata)
 #   mtime                 "1970-01-01T00:00:01Z": the time of every file
@@ -20,8 +22,10 @@
 #   compressor            "gz", "none" or "zstd" (Python >= 3.14, or strata's `zstd`)
 #   name                  "layer": the derivation is named strata-NAME
 # Used by strata itself with `storePaths` (the exact store paths, no closure),
-# `keepBlob = false` (record only: for layers a stream writes again from the store) and
-# `base` (a base image read by readBaseImage, which the layer is written over).
+# `keepBlob = false` (record only: for layers a stream writes again from the store),
+# `base` (a base image read by readBaseImage, which the layer is written over) and
+# `permsOfImage = true` (the perms are the image's: a rule whose path the layer lacks is
+# left to the image, which checks that some layer applied it).
 plumbing:
 let
   inherit (plumbing) runBuilder;
@@ -37,6 +41,8 @@ in
 , enableFakechroot ? false
 , users ? { }
 , groups ? { }
+, perms ? [ ]
+, permsOfImage ? false
 , mtime ? "1970-01-01T00:00:01Z"
 , uid ? 0
 , gid ? 0
@@ -53,7 +59,8 @@ runBuilder {
   command = "build-layer";
   attrs = {
     inherit keepContentsDirlinks extraCommands fakeRootCommands enableFakechroot mtime uname gname compressor storePaths
-      keepBlob base users groups;
+      keepBlob base users groups permsOfImage;
+    perms = plumbing.perms "buildLayer" perms;
     inherit (plumbing) shell toolsPath fakeroot proot prootBinds;
     layerName = name;
     deps = check "deps" deps;

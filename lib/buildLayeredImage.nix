@@ -33,6 +33,10 @@
 #                         (`initializeNixDatabase` is accepted too)
 #   nixUid nixGid         null null: set the owner of /nix, the store layers and the
 #                         database apart from uid/gid
+#   users groups          { }: declared accounts in the top layer, as for buildImage
+#   perms                 [ ]: modes and owners of chosen files, as for buildImage: each rule
+#                         applies in the layer that holds its path (a store path's layer, the
+#                         top layer for a path in the root), and one no layer holds is an error
 #   debug                 accepted; strata's builders always say what they write, on stderr
 # passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs, and `stream`,
 # the streamLayeredImage of the same arguments.

@@ -44,6 +44,7 @@ args@{ name
 , layeringPipeline ? null
 , users ? { }
 , groups ? { }
+, perms ? [ ]
 }:
 let
   imageName = toLower name;
@@ -51,6 +52,14 @@ let
   contentsList = plumbing.packages function "contents" contents;
   base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag function; };
   configRefs = configReferences imageName config;
+
+  # The perms rules, checked; those of store paths go to the store layers (a planned layer
+  # gets those of the paths it holds, so a changed rule rebuilds one layer), the others to
+  # the top layer. The image checks that each rule was applied by some layer.
+  rules = plumbing.perms function perms;
+  storeRules = builtins.filter (rule: plumbing.permsStorePath rule != null) rules;
+  rootRules = builtins.filter (rule: plumbing.permsStorePath rule == null) rules;
+  rulesOf = storePaths: builtins.filter (rule: builtins.elem (plumbing.permsStorePath rule) storePaths) storeRules;
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
   layerCompressor = if stream then "none" else compressor;
@@ -69,6 +78,8 @@ let
     storePaths = map storePathInput group.storePaths;
     compressor = layerCompressor;
     keepBlob = !stream;
+    perms = rulesOf group.storePaths;
+    permsOfImage = true;
   });
 
   # Explicit layers, bottom first: buildLayer results as they are, and each list of store
@@ -82,6 +93,8 @@ let
           layers = below;
           inherit mtime;
           compressor = layerCompressor;
+          perms = storeRules;
+          permsOfImage = true;
         })
       else layer)
     ])
@@ -133,6 +146,8 @@ let
     inherit extraCommands fakeRootCommands enableFakechroot mtime base users groups;
     contents = contentsList;
     compressor = layerCompressor;
+    perms = rootRules;
+    permsOfImage = true;
   };
 
   image = runBuilder {
@@ -147,6 +162,7 @@ let
       # The owner of the layers the image writes itself (without import-from-derivation).
       inherit (storeOwner) uid gid uname gname;
       storeDir = builtins.storeDir;
+      perms = rules;
       inherit (plumbing) interpreter;
     } // (if importFromDerivation then { } else planAttrs);
   };

@@ -233,4 +233,40 @@ rec {
   # mention (the builder looks for those in the files the commands leave); [ ] for none.
   commandsReferences = name: commands:
     if commands == "" then [ ] else [ (writeText "${name}-commands" commands) ];
+
+  # `perms` (see builder/perms.py): a list of rules, each checked here as far as Nix can,
+  # its path made a string (a derivation's keeps its context: the layer depends on it) and
+  # its unset fields left out, so that a rule reads the same in every layer given it.
+  perms = function: rules:
+    let
+      fields = [ "path" "regex" "mode" "uid" "gid" "uname" "gname" ];
+      check = index: rule:
+        let
+          where = "strata.${function}: `perms` rule ${toString index}";
+          set = builtins.removeAttrs rule (builtins.filter (name: rule.${name} == null) (builtins.attrNames rule));
+          unknown = builtins.filter (name: !(builtins.elem name fields)) (builtins.attrNames rule);
+        in
+        if !(builtins.isAttrs rule) || isPackage rule then
+          throw "${where} must be an attribute set { path; regex ? \".*\"; mode ? null; uid ? null; gid ? null; uname ? null; gname ? null; }, got ${describe rule}"
+        else if unknown != [ ] then throw "${where}: `${builtins.head unknown}` is not a field of a rule (${builtins.concatStringsSep ", " fields})"
+        else if !(set ? path) || !(isPackage set.path) then throw "${where}: `path` must be a store path or an absolute path in the image"
+        else if set ? mode && !(builtins.isString set.mode && builtins.match "[0-7]{1,4}" set.mode != null) then
+          throw "${where}: `mode` must be a string of octal digits such as \"0750\" (Nix has no octal numbers), got ${describe set.mode}"
+        else set // { path = toString set.path; }
+          // (if set ? uid then { uid = id function "perms.uid" set.uid; } else { })
+          // (if set ? gid then { gid = id function "perms.gid" set.gid; } else { });
+    in
+    if !(builtins.isList rules) then throw "strata.${function}: `perms` must be a list of rules, got ${describe rules}"
+    else builtins.genList (index: check index (builtins.elemAt rules index)) (builtins.length rules);
+
+  # The store path a (checked) perms rule's path is in, or null for a path in the image's root.
+  permsStorePath = rule:
+    let
+      path = builtins.unsafeDiscardStringContext rule.path;
+      prefix = builtins.storeDir + "/";
+      length = builtins.stringLength prefix;
+    in
+    if builtins.substring 0 length path == prefix && builtins.stringLength path > length
+    then prefix + builtins.head (builtins.split "/" (builtins.substring length (-1) path))
+    else null;
 }

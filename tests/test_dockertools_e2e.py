@@ -178,6 +178,88 @@ def test_declared_users_without_fakeroot(tmp_path):
         "uid=1000(app) gid=1000(app) groups=1000(app)", "uid=900(base) gid=900(base) groups=900(base)"]
 
 
+def _store_members(image, store_path):
+    """The tar members of `store_path` in the image's layers, by name."""
+    found = {}
+    for data in layers_of(image):
+        with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+            found.update((member.name, member) for member in layer.getmembers()
+                         if member.name.startswith(store_path.lstrip("/")))
+    return found
+
+
+def _secret_as_read_by(reference, *users):
+    """What each of `users` reads of the perms images' $SECRET ("denied" where refused)."""
+    return [podman_run(reference, "/bin/sh", "-c", "cat $SECRET 2>/dev/null || echo denied", user=user).strip()
+            for user in users]
+
+
+@pytest.mark.parametrize("attr", ["permsLayered", "permsStream", "permsWithoutIfd"])
+def test_perms_make_a_store_path_its_groups_alone_without_fakeroot(attr, tmp_path):
+    image = build(attr)
+    assert build(attr, "--check") == image
+    reference = loaded(attr)
+    assert podman_run(reference, "/bin/sh", "-c", "id; echo x > $HOME/f && echo home; echo y > /tmp/f && echo tmp;"
+                      " echo z > /etc/f 2>/dev/null || echo no-etc").splitlines() == [
+        "uid=1000(app) gid=1000(app) groups=1000(app),2000(readers)", "home", "tmp", "no-etc"]
+    assert _secret_as_read_by(reference, "app", "other", "root") == ["secret", "denied", "secret"]
+    if attr == "permsStream":
+        return
+    secret = config_of(image)["config"]["Env"][0].split("=", 1)[1].rsplit("/share/", 1)[0]
+    members = _store_members(image, secret)
+    assert {(member.uid, member.gid, member.gname, member.mode) for member in members.values()} == {
+        (0, 2000, "readers", 0o750)}
+    assert len(members) == 3
+    run("skopeo", "copy", "docker-archive:%s" % image, "oci:%s:x" % (tmp_path / "oci"))
+    run("umoci", "unpack", "--image", "%s:x" % (tmp_path / "oci"), str(tmp_path / "bundle"))
+    unpacked = os.stat(str(tmp_path / "bundle" / "rootfs") + secret + "/share/secret")
+    assert (unpacked.st_uid, unpacked.st_gid, unpacked.st_mode & 0o7777) == (0, 2000, 0o750)
+    home = os.stat(str(tmp_path / "bundle" / "rootfs" / "home" / "app"))
+    assert (home.st_uid, home.st_gid, home.st_mode & 0o7777) == (1000, 1000, 0o700)
+
+
+def test_perms_that_keep_executable_bits_leave_a_nix_database_that_verifies(tmp_path):
+    image = build("permsWithNixDb")
+    run("skopeo", "--tmpdir", str(tmp_path), "copy", "docker-archive:%s" % image, "oci:%s:x" % (tmp_path / "oci"))
+    run("umoci", "unpack", "--image", "%s:x" % (tmp_path / "oci"), str(tmp_path / "bundle"))
+    rootfs = str(tmp_path / "bundle" / "rootfs")
+    secret = config_of(image)["config"]["Env"][0].split("=", 1)[1]
+    for path, mode in [(secret, 0o640), (os.path.dirname(secret), 0o750)]:
+        found = os.stat(rootfs + path)
+        assert (found.st_gid, found.st_mode & 0o7777) == (2000, mode)
+    verify = subprocess.run(["nix-store", "--store", "local?root=%s" % rootfs, "--verify", "--check-contents"],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0 and "error" not in verify.stderr, verify.stderr
+    assert _secret_as_read_by(loaded("permsWithNixDb"), "app", "other") == ["secret", "denied"]
+
+
+def test_perms_over_a_base_with_its_own_users_and_through_export_and_merge(tmp_path):
+    image = build("permsOnBase")
+    assert build("permsOnBase", "--check") == image
+    reference = loaded("permsOnBase")
+    assert podman_run(reference, "/bin/sh", "-c", "id; id base; cat /home/app/data/hello; echo x > /home/app/data/y"
+                      " && echo wrote").splitlines() == [
+        "uid=1000(app) gid=1000(app) groups=1000(app),2000(readers)", "uid=900(base) gid=900(base) groups=900(base)",
+        "hello", "wrote"]
+    assert _secret_as_read_by(reference, "app", "base", "root") == ["secret", "denied", "secret"]
+    exported = build("permsExported")
+    assert build("permsExported", "--check") == exported
+    with tarfile.open(exported) as archive:
+        owners = {(member.uid, member.gid, member.mode) for member in archive.getmembers()
+                  if "-secret" in member.name}
+    assert owners == {(0, 2000, 0o750)}
+    merged = build("permsMerged")
+    assert build("permsMerged", "--check") == merged
+    loaded_names = podman_load(merged)
+    try:
+        for name in ("localhost/perms-layered:latest", "localhost/perms-on-base:latest"):
+            assert name in loaded_names
+            assert _secret_as_read_by(name, "app", "1001", "root") == ["secret", "denied", "secret"]
+    finally:
+        subprocess.run(["podman", "rmi", "localhost/perms-layered:latest", "localhost/perms-on-base:latest"],
+                       capture_output=True)
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image
@@ -264,6 +346,14 @@ def test_docker_tools_arguments_and_attributes_evaluate():
      "strata.buildImage: `fromImage` is a script that streams an image (streamLayeredImage), not an image"),
     ('(s.mergeImages [ (s.streamLayeredImage { name = "b"; }) ]).drvPath',
      "strata.mergeImages: `images` is a script that streams an image"),
+    ('(s.buildImage { name = "x"; perms = [ { path = "/tmp"; mode = 750; } ]; }).drvPath',
+     'strata.buildImage: `perms` rule 0: `mode` must be a string of octal digits such as "0750" (Nix has no octal'),
+    ('(s.buildLayeredImage { name = "x"; perms = [ { path = "/tmp"; owner = 1; } ]; }).drvPath',
+     "strata.buildLayeredImage: `perms` rule 0: `owner` is not a field of a rule (path, regex, mode, uid, gid,"),
+    ('(s.buildLayer { perms = [ { path = "/tmp"; uid = -1; } ]; }).drvPath',
+     "strata.buildLayer: `perms.uid` must be a user or group id from 0 to 4294967294, got -1"),
+    ('(s.buildImage { name = "x"; perms = { path = "/tmp"; }; }).drvPath',
+     "strata.buildImage: `perms` must be a list of rules, got an attribute set"),
     ("s.binSh", "strata.binSh: no binShell; pass `pkgs`, or `binShell`"),
     ("s.usrBinEnv", "strata.usrBinEnv: no envBinary; pass `pkgs`, or `envBinary`"),
     ("s.caCertificates", "strata.caCertificates: no caBundle; pass `pkgs`, or `caBundle`"),
@@ -278,6 +368,8 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
     ("whiteoutInCopyToRoot", "etc/.wh.passwd: a file whose name starts with .wh. is read as a whiteout"),
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
     ("usersClash", "users.other (its group): id 900 is base's in /etc/group"),
+    ("permsTypo", 'regex = "/secrte$"}: the regex selects nothing under /nix/store/'),
+    ("permsNowhere", "-secret is in none of the layers the image writes (perms cannot change a base image's files"),
     ("pipelineUnknownStep", "layeringPipeline: 'shuffle' is not a step strata knows (known: flatten, limit_layers,"),
     ("runAsRootWithoutProot", "runAsRoot: no proot to run the commands in the root with; pass `proot` (or `pkgs`)"),
     ("fakechrootWithoutProot", "enableFakechroot: no proot to run the commands in the root with; pass `proot`"),

@@ -60,6 +60,39 @@ let
     '') ];
   };
   usersBase = strata.buildImage { name = "users-base"; tag = "v1"; copyToRoot = busybox; users.base = { uid = 900; }; };
+  # perms (#13): a library given no fakeroot and no proot, whose commands get an empty PATH.
+  bare = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; toolsPath = "/var/empty"; inherit system; };
+  secret = package "secret" ''
+    mkdir -p $out/share
+    echo secret > $out/share/secret
+  '';
+  homeDir = package "home-dir" ''
+    mkdir -p $out/home/app/data
+    echo hello > $out/home/app/data/hello
+  '';
+  permsArgs = {
+    tag = "latest";
+    contents = [ busybox secret ];
+    users.app = { uid = 1000; groups = [ "readers" ]; };
+    users.other = { uid = 1001; };
+    groups.readers.gid = 2000;
+    perms = [ { path = secret; mode = "0750"; gid = 2000; gname = "readers"; } ];
+    config = { User = "app"; Env = [ "SECRET=${secret}/share/secret" ]; };
+  };
+  permsLayered = bare.buildLayeredImage (permsArgs // { name = "perms-layered"; });
+  permsOnBase = bare.buildImage {
+    name = "perms-on-base";
+    tag = "latest";
+    fromImage = usersBase;
+    copyToRoot = homeDir;
+    users.app = { uid = 1000; groups = [ "readers" ]; };
+    groups.readers.gid = 2000;
+    perms = [
+      { path = secret; mode = "0750"; gid = 2000; }
+      { path = homeDir; regex = "/home/app(/|$)"; uid = 1000; gid = 1000; }
+    ];
+    config = { User = "app"; Env = [ "SECRET=${secret}/share/secret" ]; };
+  };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
     touch $out/etc/.wh.passwd
@@ -257,6 +290,24 @@ in
   };
   usersOnBase = strata.buildImage { name = "users-on-base"; tag = "latest"; fromImage = usersBase;
     users.app = { uid = 1000; }; config.User = "app"; };
+  inherit permsLayered permsOnBase;
+  permsStream = bare.streamLayeredImage (permsArgs // { name = "perms-stream"; });
+  permsWithoutIfd = bare.buildLayeredImage (permsArgs // { name = "perms-without-ifd"; importFromDerivation = false; });
+  # Modes that keep the store files' executable bits, as the Nix database's NAR hashes need.
+  permsWithNixDb = bare.buildLayeredImage (permsArgs // {
+    name = "perms-nix-db";
+    includeNixDB = true;
+    perms = [
+      { path = secret; regex = "-secret(/share)?$"; mode = "0750"; gid = 2000; }
+      { path = "${secret}/share/secret"; mode = "0640"; gid = 2000; }
+    ];
+  });
+  permsExported = bare.exportImage { fromImage = permsLayered; };
+  permsMerged = bare.mergeImages [ permsLayered permsOnBase ];
+  permsTypo = bare.buildLayeredImage { name = "perms-typo"; contents = [ secret ];
+    perms = [ { path = secret; regex = "/secrte$"; mode = "0750"; } ]; };
+  permsNowhere = bare.buildLayeredImage { name = "perms-nowhere"; contents = [ busybox ];
+    perms = [ { path = secret; mode = "0750"; } ]; };
   usersClash = strata.buildImage { name = "users-clash"; fromImage = usersBase; users.other = { uid = 900; }; };
 
   # A stream, for -t/--repo_tag and its progress lines.
