@@ -242,6 +242,8 @@ def test_perms_over_a_base_with_its_own_users_and_through_export_and_merge(tmp_p
         "uid=1000(app) gid=1000(app) groups=1000(app),2000(readers)", "uid=900(base) gid=900(base) groups=900(base)",
         "hello", "wrote"]
     assert _secret_as_read_by(reference, "app", "base", "root") == ["secret", "denied", "secret"]
+    over = loaded("overPermsBase")
+    assert _secret_as_read_by(over, "app", "other") == ["secret", "denied"], "a base's owners are kept"
     exported = build("permsExported")
     assert build("permsExported", "--check") == exported
     with tarfile.open(exported) as archive:

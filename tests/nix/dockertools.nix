@@ -302,6 +302,8 @@ in
       { path = "${secret}/share/secret"; mode = "0640"; gid = 2000; }
     ];
   });
+  overPermsBase = bare.buildImage { name = "over-perms-base"; tag = "latest"; fromImage = permsLayered;
+    copyToRoot = homeDir; config.User = "app"; };
   permsExported = bare.exportImage { fromImage = permsLayered; };
   permsMerged = bare.mergeImages [ permsLayered permsOnBase ];
   permsTypo = bare.buildLayeredImage { name = "perms-typo"; contents = [ secret ];
