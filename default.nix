@@ -58,6 +58,8 @@ let
     mergeImages = makeOverridable (import ./lib/mergeImages.nix plumbing);
     pullImage = makeOverridable (import ./lib/pullImage.nix plumbing);
     streamLayeredImage = makeOverridable (import ./lib/streamLayeredImage.nix plumbing);
+    buildNixShellImage = makeOverridable (import ./lib/buildNixShellImage.nix plumbing self.buildLayeredImage);
+    streamNixShellImage = makeOverridable (import ./lib/streamNixShellImage.nix plumbing self.streamLayeredImage);
 
     # dockerTools' helpers: packages to put in copyToRoot or contents, and shadowSetup, a
     # shell snippet.

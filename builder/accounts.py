@@ -4,7 +4,8 @@ each home made and owned by its user (mode 0700 unless said), and a ``/tmp`` of 
 where the image has none — no fakeroot, no VM: strata writes the owners into the tar.
 
 The spec's ``users`` is ``{name: {uid, gid?, home?, shell?, description?, groups?,
-homeMode?}}`` (gid defaults to the group of the user's name, made with gid = uid where it is
+homeMode?, createHome?}}`` (createHome false leaves the home out of the image, as Nix's
+/homeless-shelter) (gid defaults to the group of the user's name, made with gid = uid where it is
 not declared; home to /home/NAME; shell to /bin/sh) and ``groups`` ``{name: {gid}}``. The
 accounts the layer's root has already (copyToRoot, contents, extraCommands), else the base
 image's, are kept as they are and the declared ones added after them; a name or id that
@@ -32,7 +33,7 @@ def add(root, users, groups, base_files, scratch):
     new_users, new_groups = _declared(users, groups, passwd, group)
     lines = {
         "passwd": ["%s:x:%d:%d:%s:%s:%s" % (name, uid, gid, description, home, shell)
-                   for name, (uid, gid, description, home, shell, _, _) in new_users],
+                   for name, (uid, gid, description, home, shell, _, _, _) in new_users],
         "shadow": ["%s:!:::::::" % name for name, _ in new_users],
         "group": ["%s:x:%d:%s" % (name, gid, ",".join(members)) for name, gid, members in new_groups],
         "gshadow": ["%s:!::%s" % (name, ",".join(members)) for name, _, members in new_groups],
@@ -45,8 +46,8 @@ def add(root, users, groups, base_files, scratch):
         _file(etc, name, text, scratch)
     if b"nsswitch.conf" not in etc.children and base_files("nsswitch.conf") is None:
         _file(etc, "nsswitch.conf", NSSWITCH, scratch)
-    for name, (uid, gid, _, home, _, home_mode, _) in new_users:
-        if home not in ("/", "/var/empty") and not home.startswith("/nix/"):
+    for name, (uid, gid, _, home, _, home_mode, _, create_home) in new_users:
+        if create_home and home not in ("/", "/var/empty") and not home.startswith("/nix/"):
             parts = [part.encode() for part in home.strip("/").split("/")]
             directory = fstree.directory(root, parts, fstree.COPIED_DIR_MODE)
             directory.mode, directory.owner = home_mode, (uid, gid)
@@ -72,11 +73,11 @@ def _declared(users, groups, passwd, group):
     new_users = {}
     for name, (uid, gid, description, home, shell) in BUILT_IN_USERS.items():
         if name not in by_name and uid not in by_uid:
-            new_users[name] = (uid, gid, description, home, shell, 0o700, [])
+            new_users[name] = (uid, gid, description, home, shell, 0o700, [], True)
     for name, fields in sorted(users.items()):
         where = "users.%s" % name
         uid = _id(fields, "uid", where)
-        known = {"uid", "gid", "home", "shell", "description", "groups", "homeMode"}
+        known = {"uid", "gid", "home", "shell", "description", "groups", "homeMode", "createHome"}
         unknown = sorted(set(fields) - known)
         if unknown:
             raise StrataError("%s.%s: not a user field (known: %s)" % (where, unknown[0], ", ".join(sorted(known))))
@@ -96,8 +97,11 @@ def _declared(users, groups, passwd, group):
             if other not in new_groups:
                 raise StrataError("%s.groups: %r is not a declared group" % (where, other))
             new_groups[other][1].append(name)
+        create_home = fields.get("createHome", True)
+        if not isinstance(create_home, bool):
+            raise StrataError("%s.createHome: expected a boolean, got %r" % (where, create_home))
         new_users[name] = (uid, gid, fields.get("description") or "", home, fields.get("shell") or "/bin/sh",
-                           fields.get("homeMode", 0o700), fields.get("groups") or [])
+                           fields.get("homeMode", 0o700), fields.get("groups") or [], create_home)
     return (sorted(new_users.items(), key=lambda item: (item[1][0], item[0])),
             sorted(((name, gid, sorted(members)) for name, (gid, members) in new_groups.items()),
                    key=lambda item: (item[1], item[0])))

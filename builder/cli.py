@@ -25,12 +25,14 @@ COMMANDS = {
     "plan-layers": ("layerbuild.plan_layers", "image layer", "group an image's store paths into layers, as JSON"),
     "build-layered-image": ("layeredimage.build_layered_image", "image layer", "write a layered image (buildLayeredImage)"),
     "write-stream-script": ("layeredimage.write_stream_script", "image layer", "write a script that streams the image"),
+    "nix-shell-files": ("nixshell.write_shell_files", "shell",
+                        "write the files that recreate a derivation's build environment (Nix shell images)"),
     "build-multi-arch-image": ("multiarch.build_multi_arch_image", "multiarch",
                                "put images of several platforms into one image index (buildMultiArchImage)"),
 }
 PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec,
            "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec,
-           "multiarch": specs.multi_arch_spec}
+           "multiarch": specs.multi_arch_spec, "shell": specs.shell_spec}
 
 
 USAGE = "usage: python3 -m builder %s [SPEC] [--out PATH]"

@@ -75,6 +75,10 @@ An image to pull (PullSpec; pull-image): ``imageName``, ``imageDigest``, ``os``,
 ``variant``, ``finalImageName``, ``finalImageTag``, ``tlsVerify``, ``skopeo`` (the binary),
 ``sslCertFile`` (a CA bundle for skopeo, or null).
 
+The files of a Nix shell image (ShellSpec; nix-shell-files, see nixshell): ``shell`` (a
+bash), ``command`` or ``run`` (or neither), the derivation's ``drvBuilder`` and ``drvArgs``, ``passAsFile`` (an object:
+name to value) and ``structuredAttrs`` (its attributes as .attrs.json holds them, or null).
+
 A base image to read (BaseSpec; read-base-image):
 
 ========================  =============================================================
@@ -125,6 +129,10 @@ PullSpec = collections.namedtuple(
     "PullSpec", "out image_name image_digest os arch variant final_image_name final_image_tag tls_verify skopeo"
                 " ssl_cert_file")
 """An image to pull from a registry (pull-image)."""
+
+ShellSpec = collections.namedtuple(
+    "ShellSpec", "out shell command run builder args pass_as_file structured_attrs")
+"""The files that recreate a derivation's build environment (nix-shell-files)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
@@ -301,6 +309,20 @@ def pull_spec(document, out=None):
         skopeo=fields.get("skopeo", str),
         ssl_cert_file=fields.get("sslCertFile", str, None),
     )
+
+
+def shell_spec(document, out=None):
+    fields = Fields(document)
+    command, run = fields.get("command", str, None), fields.get("run", str, None)
+    if command is not None and run is not None:
+        raise StrataError("command, run: give one of them (run is a script, command runs in an interactive shell)")
+    pass_as_file = fields.get("passAsFile", dict, {})
+    for name, value in pass_as_file.items():
+        if not isinstance(value, str) or not name or "/" in name or name in (".", ".."):
+            raise StrataError("passAsFile.%s: expected a string under a plain name" % name)
+    return ShellSpec(
+        out=_out(fields, out), shell=fields.get("shell", str), command=command, run=run, builder=fields.get("drvBuilder", str), args=fields.string_list("drvArgs"),
+        pass_as_file=pass_as_file, structured_attrs=fields.get("structuredAttrs", dict, None))
 
 
 def base_spec(document, out=None):
