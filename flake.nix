@@ -11,6 +11,7 @@
       layered = import ./tests/nix/layered.nix { system = "x86_64-linux"; };
       bases = import ./tests/nix/bases.nix { system = "x86_64-linux"; };
       dockertools = import ./tests/nix/dockertools.nix { system = "x86_64-linux"; };
+      nixshell = import ./tests/nix/nixshell.nix { system = "x86_64-linux"; };
     in
     {
       # lib { pkgs = ...; } or lib { python3 = "/usr/bin/python3"; system = ...; }: see default.nix.
@@ -37,6 +38,10 @@
         enableFakechroot = dockertools.fakechroot;
         layeringPipeline = dockertools.pipeline;
         users = dockertools.withUsers;
+        perms = dockertools.permsLayered;
+        perms-on-base = dockertools.permsOnBase;
+        buildNixShellImage = nixshell.built;
+        streamNixShellImage = nixshell.structured;
         buildMultiArchImage = dockertools.multiArch;
         compressor-zstd = dockertools.zstdImage;
         copyToRegistry = layered.archive.copyToRegistry;
