@@ -30,18 +30,7 @@ let
 
   # Nix shell images: nixpkgs' docker-tools-nix-shell cases, with nixpkgs' stdenv and bash.
   shellImage = name: args: strata.streamNixShellImage ({ inherit name; tag = "latest"; } // args);
-  interactive = ''
-    case "$-" in
-    *i*) echo This shell is interactive ;;
-    *) echo This shell is not interactive ;;
-    esac
-  '';
-  homeIsTheUsers = ''
-    if [[ "$HOME" != "$(eval "echo ~$(whoami)")" ]]; then
-      echo "\$HOME ($HOME) is not the same as ~\$(whoami) ($(eval "echo ~$(whoami)"))"
-      exit 1
-    fi
-  '';
+  inherit (import ../tests/nix/nix-shell-scripts.nix) interactive homeIsTheUsers;
   # (image, podman run options and command, what the output must hold)
   shellCases = [
     [ (shellImage "nix-shell-basic" { drv = pkgs.hello; }) "nix-shell-basic bash -c 'buildDerivation && $out/bin/hello'" "Hello, world!" ]

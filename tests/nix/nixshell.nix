@@ -68,18 +68,7 @@ let
   };
 
   shellImage = name: args: strata.streamNixShellImage ({ inherit name; tag = "latest"; shell = "${bash}/bin/bash"; } // args);
-  interactive = ''
-    case "$-" in
-    *i*) echo This shell is interactive ;;
-    *) echo This shell is not interactive ;;
-    esac
-  '';
-  homeIsTheUsers = ''
-    if [[ "$HOME" != "$(eval "echo ~$(whoami)")" ]]; then
-      echo "\$HOME ($HOME) is not the same as ~\$(whoami) ($(eval "echo ~$(whoami)"))"
-      exit 1
-    fi
-  '';
+  inherit (import ./nix-shell-scripts.nix) interactive homeIsTheUsers;
 in
 {
   basic = shellImage "nix-shell-basic" { drv = helloDrv; };
