@@ -27,7 +27,7 @@ def build_image(image, spec):
             roots |= graph.referenced(closure, [image.config_refs])
         store_paths = graph.closure(closure, roots)
         fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
-        entries = with_perms(fstree.entries(root), spec, owner, nix_owner)[0]
+        entries = with_perms(fstree.entries(root), spec, owner, nix_owner, base)[0]
         if base:
             entries = over_base(entries, base.tree, owners(entries, owner, nix_owner), spec.store_dir)
         entries = sorted(entries + whiteouts, key=lambda entry: entry.name.split(b"/"))

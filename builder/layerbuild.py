@@ -30,7 +30,7 @@ from . import extracommands, fstree, graph, layering, perms, progress
 from .errors import StrataError
 from .layer import MEDIA_TYPES, Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
-from .overbase import over_base
+from .overbase import not_in_base, over_base
 from .spec import Fields
 from .tarwriter import Owner, numeric_owner
 
@@ -85,14 +85,21 @@ def build_layer(spec):
         references = graph.closure(closure, named)
         fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
-        entries, applied = with_perms(fstree.entries(root), spec, owner)
-        if spec.base:
-            entries = over_base(entries, base_image(spec.base).tree, owners(entries, owner), spec.store_dir)
+        base = base_image(spec.base)
+        entries, applied = with_perms(fstree.entries(root), spec, owner, base=base)
+        if base:
+            entries = over_base(entries, base.tree, owners(entries, owner), spec.store_dir)
         _write_output(spec, entries, owner, store_paths, spec.keep_blob, references, applied)
 
 
-def with_perms(entries, spec, owner, store_owner=None):
-    """`entries` with the spec's perms applied (see perms.apply), and the rules applied."""
+def with_perms(entries, spec, owner, store_owner=None, base=None):
+    """`entries` with the spec's perms applied (see perms.apply), and the rules applied.
+    Over a `base` (a BaseImage), the store paths it holds are left out first: a rule for
+    one of them is a rule for a base's files, which the layer does not write."""
+    if not spec.perms:
+        return entries, []
+    if base:
+        entries = not_in_base(entries, base.tree, spec.store_dir)
     return perms.apply(entries, spec.perms, owners(entries, owner, store_owner), spec.copy_to_root,
                        spec.keep_dirlinks, alone=not spec.perms_of_image)
 

@@ -17,13 +17,8 @@ def over_base(entries, tree, owner_of, store_dir):
     """`entries` (fstree.Entry, in tar order) less what `tree` (imagetree.ImageTree of the
     base) holds, renamed through the base's symlinks, in tar order again. `owner_of(entry)`
     is the tarwriter.Owner the entry will be written with."""
-    store_prefix = store_dir.strip("/") + "/"
-    in_base = {entry.store_path for entry in entries if entry.store_path is not None
-               and store_prefix + os.path.basename(entry.store_path) in tree.nodes}
     kept = {}
-    for entry in entries:
-        if entry.store_path in in_base:
-            continue
+    for entry in not_in_base(entries, tree, store_dir):
         path, base_dir = placed(tree, os.fsdecode(entry.name), entry.kind)
         owner = owner_of(entry)
         if base_dir is not None:
@@ -33,6 +28,13 @@ def over_base(entries, tree, owner_of, store_dir):
             continue
         kept[os.fsencode(path)] = entry._replace(name=os.fsencode(path))
     return [kept[name] for name in sorted(kept, key=lambda name: name.split(b"/"))]
+
+
+def not_in_base(entries, tree, store_dir):
+    """`entries` less the store paths that the base `tree` holds (by name)."""
+    store_prefix = store_dir.strip("/") + "/"
+    return [entry for entry in entries
+            if entry.store_path is None or store_prefix + os.path.basename(entry.store_path) not in tree.nodes]
 
 
 def placed(tree, name, kind):

@@ -220,6 +220,7 @@ def test_perms_make_a_store_path_its_groups_alone_without_fakeroot(attr, tmp_pat
 
 def test_perms_that_keep_executable_bits_leave_a_nix_database_that_verifies(tmp_path):
     image = build("permsWithNixDb")
+    assert build("permsWithNixDb", "--check") == image
     run("skopeo", "--tmpdir", str(tmp_path), "copy", "docker-archive:%s" % image, "oci:%s:x" % (tmp_path / "oci"))
     run("umoci", "unpack", "--image", "%s:x" % (tmp_path / "oci"), str(tmp_path / "bundle"))
     rootfs = str(tmp_path / "bundle" / "rootfs")
@@ -371,6 +372,7 @@ def test_arguments_strata_cannot_honour_and_helpers_without_their_part_say_so(ex
     ("mtime2300", "mtime: 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16Z"),
     ("usersClash", "users.other (its group): id 900 is base's in /etc/group"),
     ("permsTypo", 'regex = "/secrte$"}: the regex selects nothing under /nix/store/'),
+    ("permsOfBaseFiles", "-secret is not in this layer (perms cannot change a base image's files"),
     ("permsNowhere", "-secret is in none of the layers the image writes (perms cannot change a base image's files"),
     ("pipelineUnknownStep", "layeringPipeline: 'shuffle' is not a step strata knows (known: flatten, limit_layers,"),
     ("runAsRootWithoutProot", "runAsRoot: no proot to run the commands in the root with; pass `proot` (or `pkgs`)"),

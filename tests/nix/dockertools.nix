@@ -308,6 +308,8 @@ in
   permsMerged = bare.mergeImages [ permsLayered permsOnBase ];
   permsTypo = bare.buildLayeredImage { name = "perms-typo"; contents = [ secret ];
     perms = [ { path = secret; regex = "/secrte$"; mode = "0750"; } ]; };
+  permsOfBaseFiles = bare.buildImage { name = "perms-of-base-files"; fromImage = permsLayered;
+    config.Env = [ "S=${secret}" ]; perms = [ { path = secret; mode = "0700"; } ]; };
   permsNowhere = bare.buildLayeredImage { name = "perms-nowhere"; contents = [ busybox ];
     perms = [ { path = secret; mode = "0750"; } ]; };
   usersClash = strata.buildImage { name = "users-clash"; fromImage = usersBase; users.other = { uid = 900; }; };
