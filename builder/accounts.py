@@ -134,12 +134,18 @@ def _table(text, fields, file):
 
 
 def _text(root, name):
+    """The text of etc/NAME in `root`: a file, or a link into the store (a linked package's
+    file, as `contents` and fakeNss make them), else None."""
     etc = root.children.get(b"etc")
     node = etc.children.get(name.encode()) if isinstance(etc, fstree.Dir) else None
-    if isinstance(node, fstree.File):
-        with open(node.source, "rb") as stream:
-            return stream.read().decode("utf-8", "replace")
-    return None
+    if isinstance(node, fstree.Symlink) and os.path.isabs(node.target) and os.path.isfile(node.target):
+        source = node.target
+    elif isinstance(node, fstree.File):
+        source = node.source
+    else:
+        return None
+    with open(source, "rb") as stream:
+        return stream.read().decode("utf-8", "replace")
 
 
 def _file(etc, name, text, scratch):

@@ -11,6 +11,10 @@ one image from it, and writes a directory that later builds read instead::
     tree.json     the file tree the layers make: [path, kind, mode, uid, gid, size,
                    content sha256, symlink target, layer] rows, sorted
     nix-db.sqlite the image's Nix database, where it has one (to merge with)
+    etc/NAME      the text of the image's /etc/passwd, group, shadow, gshadow and
+                  nsswitch.conf, where it has them, read through symlinks inside the image
+                  (dockerTools' fakeNss links them into the store): declared users are
+                  merged with them
 
 Every layer is read through once: its blob digest computed, its uncompressed digest
 checked against the config's diff_id, its entries parsed. An entry whose name climbs out of
@@ -39,6 +43,10 @@ NIX_DB = "nix-db.sqlite"
 NIX_DB_PATH = "nix/var/nix/db/db.sqlite"
 TREE_RECORD = "tree.json"
 BLOB_DIR = "blobs"
+ETC_DIR = "etc"
+ACCOUNT_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf")
+_ACCOUNT_FILE_SIZE = 1 << 20
+"""The largest account file kept: any a system has is far smaller."""
 
 _UNREADABLE = (OSError, EOFError, zlib.error, tarfile.TarError, ValueError, OverflowError)
 """What tarfile raises for a corrupt or lying archive: ValueError and OverflowError where a
@@ -73,6 +81,14 @@ class BaseImage:
         nix_db = os.path.join(directory, NIX_DB)
         self.nix_db = nix_db if os.path.exists(nix_db) else None
 
+    def etc_text(self, name):
+        """The text of /etc/NAME (one of ACCOUNT_FILES) in the image, else None."""
+        try:
+            with open(os.path.join(self.directory, ETC_DIR, name), "rb") as stream:
+                return stream.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return None
+
     def history(self):
         return list(self.config.get("history") or [])
 
@@ -105,9 +121,11 @@ def _read_into(source, spec):
     os.mkdir(os.path.join(spec.out, BLOB_DIR))
     tree = ImageTree()
     layers = []
+    kept = {}
     for index, (name, expected_digest, diff_id) in enumerate(zip(layer_names, layer_digests, diff_ids)):
         where = "%s: layer %d (%s)" % (spec.from_image, index + 1, name)
-        layers.append(_read_layer(source, name, expected_digest, diff_id, index, tree, spec.out, where))
+        layers.append(_read_layer(source, name, expected_digest, diff_id, index, tree, spec.out, where, kept))
+    _write_account_files(tree, kept, spec.out)
     with open(os.path.join(spec.out, BASE_RECORD), "w") as stream:
         json.dump({"layers": layers, "repoTags": repo_tags}, stream, sort_keys=True, indent=1)
     with open(os.path.join(spec.out, CONFIG_RECORD), "wb") as stream:
@@ -277,16 +295,16 @@ def _read_blob(source, descriptor):
     return data
 
 
-def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where):
+def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where, kept):
     """Read the blob once: copy it into `out`, check its digests, apply its entries to
-    `tree`; its record."""
+    `tree`, keep what may be account files in `kept` (see _apply_entries); its record."""
     partial = os.path.join(out, BLOB_DIR, "partial")
     with source.open(name) as stream, open(partial, "wb") as copy:
         blob = _CopyingReader(stream, copy)
         reader = UncompressedReader(blob, where)
         limit = source.size(name) * _MOST_EXPANDED[reader.compressor] + (1 << 20)
         try:
-            _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB), limit)
+            _apply_entries(reader, index, tree, where, os.path.join(out, NIX_DB), limit, kept)
             reader.drain()
         except StrataError:
             blob.drain()  # a blob that is not the one named is the error to report
@@ -393,14 +411,61 @@ _MOST_EXPANDED = {"none": 1, "gz": 1100, "zstd": 33000}
 most 1032 times, zstd (run-length blocks) about 32,768 times."""
 
 
-def _apply_entries(reader, index, tree, where, nix_db, limit):
-    """Apply the layer's entries to `tree`; a Nix database among them is kept at `nix_db`.
+def _write_account_files(tree, kept, out):
+    """etc/NAME in `out` for each account file the final `tree` has, from `kept`."""
+    for name in ACCOUNT_FILES:
+        path = tree.resolve(ETC_DIR + "/" + name)
+        node, data = tree.nodes.get(path), kept.get(path)
+        if node is None or node.kind != "file" or data is None or hashlib.sha256(data).hexdigest() != node.digest:
+            continue
+        os.makedirs(os.path.join(out, ETC_DIR), exist_ok=True)
+        with open(os.path.join(out, ETC_DIR, name), "wb") as stream:
+            stream.write(data)
+
+
+def _may_be_account_file(path, size):
+    """Whether the file at `path` may be what /etc/passwd (or another of ACCOUNT_FILES)
+    is, or leads to through symlinks: a small file of that name in a directory etc."""
+    parent, _, name = path.rpartition("/")
+    return name in ACCOUNT_FILES and (parent == ETC_DIR or parent.endswith("/" + ETC_DIR)) \
+        and size <= _ACCOUNT_FILE_SIZE
+
+
+def _file_node(layer, member, path, index, where, nix_db):
+    """The Node of a regular file `member` at `path`, its bytes read once and hashed; with
+    its bytes where it may be an account file (else None). A Nix database is copied to
+    `nix_db`."""
+    content = hashlib.sha256()
+    data = layer.extractfile(member)
+    keep = open(nix_db, "wb") if path == NIX_DB_PATH else None
+    chunks = [] if _may_be_account_file(path, member.size) else None
+    remaining = member.size
+    while remaining:
+        chunk = data.read(min(CHUNK, remaining))
+        if not chunk:
+            raise StrataError("%s: entry %r: the layer ends inside its data" % (where, member.name))
+        content.update(chunk)
+        if keep:
+            keep.write(chunk)
+        if chunks is not None:
+            chunks.append(chunk)
+        remaining -= len(chunk)
+    if keep:
+        keep.close()
+    node = Node("file", member.mode, member.uid, member.gid, member.size, content.hexdigest(), None, index)
+    return node, (b"".join(chunks) if chunks is not None else None)
+
+
+def _apply_entries(reader, index, tree, where, nix_db, limit, kept):
+    """Apply the layer's entries to `tree`; a Nix database among them is kept at `nix_db`,
+    the bytes of files that may be account files in `kept` (path: bytes).
     An entry that says it holds more than `limit` bytes, more than the blob can hold, is
     refused before tarfile skips over it (which would read for ever)."""
-    seen = {}
+    seen, seen_accounts = {}, {}
     try:
         with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as layer:
             for member in layer:
+                account = None
                 if member.size > limit:
                     raise StrataError("%s: entry %r says it holds %d bytes, more than the layer can hold"
                                       % (where, member.name, member.size))
@@ -413,22 +478,9 @@ def _apply_entries(reader, index, tree, where, nix_db, limit):
                         raise StrataError("%s: entry %r is a hard link to %r, which is not an earlier entry of"
                                           " the layer" % (where, member.name, member.linkname))
                     node = seen[target]._replace(mode=member.mode, layer=index)
+                    account = seen_accounts.get(target)
                 elif member.isreg():
-                    content = hashlib.sha256()
-                    data = layer.extractfile(member)
-                    keep = open(nix_db, "wb") if path == NIX_DB_PATH else None
-                    remaining = member.size
-                    while remaining:
-                        chunk = data.read(min(CHUNK, remaining))
-                        if not chunk:
-                            raise StrataError("%s: entry %r: the layer ends inside its data" % (where, member.name))
-                        content.update(chunk)
-                        if keep:
-                            keep.write(chunk)
-                        remaining -= len(chunk)
-                    if keep:
-                        keep.close()
-                    node = Node("file", member.mode, member.uid, member.gid, member.size, content.hexdigest(), None, index)
+                    node, account = _file_node(layer, member, path, index, where, nix_db)
                 elif member.isdir():
                     node = Node("dir", member.mode, member.uid, member.gid, 0, None, None, index)
                 elif member.issym():
@@ -436,6 +488,8 @@ def _apply_entries(reader, index, tree, where, nix_db, limit):
                 else:
                     node = Node("other", member.mode, member.uid, member.gid, 0, None, None, index)
                 seen[path] = node
-                tree.put(path, node)
+                placed = tree.put(path, node)
+                if account is not None:
+                    kept[placed] = seen_accounts[path] = account
     except _UNREADABLE as error:
         raise StrataError("%s: truncated or corrupt layer (%s)" % (where, error))

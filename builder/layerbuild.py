@@ -166,23 +166,21 @@ def layer_root(spec, closure, cleanup):
     if spec.users or spec.groups:
         from . import accounts
         scratch = cleanup.enter_context(extracommands.scratch_directory("accounts"))
-        accounts.add(root, spec.users, spec.groups, _base_files(spec.base, cleanup), scratch)
+        accounts.add(root, spec.users, spec.groups, _base_files(spec.base), scratch)
     return root, named
 
 
-def _base_files(base, cleanup):
-    """A function giving the text of etc/NAME in the base image at `base` (or "tmp" where
-    it has /tmp), else None; the base is read at the first call."""
-    found = {}
+def _base_files(base):
+    """A function giving the text of etc/NAME in the base image at `base` (or "" for
+    "tmp" where it has /tmp), else None."""
+    image = base_image(base)
 
     def text(name):
-        if base and not found:
-            from .export import final_entries
-            found[None] = True
-            for path, member, data in final_entries(base_image(base), cleanup):
-                if path == "tmp" or (path.startswith("etc/") and path.count("/") == 1 and data is not None):
-                    found[path[4:] if path != "tmp" else "tmp"] = data.read().decode("utf-8", "replace") if data else ""
-        return found.get(name)
+        if image is None:
+            return None
+        if name == "tmp":
+            return "" if "tmp" in image.tree.nodes else None
+        return image.etc_text(name)
     return text
 
 

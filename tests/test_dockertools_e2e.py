@@ -263,6 +263,13 @@ def test_perms_over_a_base_with_its_own_users_and_through_export_and_merge(tmp_p
                        capture_output=True)
 
 
+@pytest.mark.parametrize("attr", ["usersOverLinkedNss", "usersBesideLinkedNss"])
+def test_declared_users_join_the_accounts_fake_nss_links_into_the_store(attr):
+    said = podman_run(loaded(attr), "/bin/sh", "-c", "id web; id app")
+    assert said.splitlines() == ["uid=800(web) gid=800(web) groups=800(web)",
+                                 "uid=1000(app) gid=1000(app) groups=1000(app)"]
+
+
 def test_zstd_layers_through_the_zstd_program(tmp_path):
     image = build("zstdImage")
     assert build("zstdImage", "--check") == image

@@ -93,6 +93,9 @@ let
     ];
     config = { User = "app"; Env = [ "SECRET=${secret}/share/secret" ]; };
   };
+  webNss = strata.fakeNss.override { extraPasswdLines = [ "web:x:800:800::/var/empty:/bin/sh" ];
+    extraGroupLines = [ "web:x:800:" ]; };
+  nssBase = strata.buildLayeredImage { name = "nss-base"; tag = "v1"; contents = [ busybox webNss ]; };
   whiteout = package "whiteout" ''
     mkdir -p $out/etc
     touch $out/etc/.wh.passwd
@@ -312,6 +315,12 @@ in
     config.Env = [ "S=${secret}" ]; perms = [ { path = secret; mode = "0700"; } ]; };
   permsNowhere = bare.buildLayeredImage { name = "perms-nowhere"; contents = [ busybox ];
     perms = [ { path = secret; mode = "0750"; } ]; };
+  # fakeNss's accounts, linked into the store (as dockerTools' contents and fakeNss make
+  # them): declared users are added to them, in the same layer and over a base.
+  usersOverLinkedNss = strata.buildImage { name = "users-over-linked-nss"; tag = "v1"; fromImage = nssBase;
+    users.app.uid = 1000; };
+  usersBesideLinkedNss = strata.buildLayeredImage { name = "users-beside-linked-nss"; tag = "v1";
+    contents = [ busybox webNss ]; users.app.uid = 1000; };
   usersClash = strata.buildImage { name = "users-clash"; fromImage = usersBase; users.other = { uid = 900; }; };
 
   # A stream, for -t/--repo_tag and its progress lines.
