@@ -196,14 +196,26 @@ def image_spec_document():
                        "perms": [{"path": "/etc", "regex": "passwd$", "mode": "0600", "uid": 7, "uname": "x"}]}).encode()
 
 
-def run_spec(data, case):
+def run_spec(data, case, command="build-image", output="image.tar"):
     """The JSON spec of build-image, as Nix writes it, through the command line."""
     path = case / "in" / "spec.json"
     path.write_bytes(data)
     (case / "out").mkdir()
-    code = cli.main(["build-image", str(path), "--out", str(case / "out" / "image.tar")])
+    code = cli.main([command, str(path), "--out", str(case / "out" / output)])
     if code not in (0, 1):
-        raise AssertionError("build-image exited %r" % code)
+        raise AssertionError("%s exited %r" % (command, code))
+
+
+def shell_spec_document():
+    return json.dumps({"shell": "/nix/store/" + "b" * 32 + "-bash/bin/bash", "command": "hello",
+                       "drvBuilder": "/bin/sh", "drvArgs": ["-e", "builder.sh"], "passAsFile": {"str": "a string"},
+                       "structuredAttrs": {"words": ["a", "b c"], "table": {"k": "v"}, "n": 1, "nested": {"l": [1]},
+                                           "outputs": {"out": "/nix/store/" + "c" * 32 + "-x"}}}).encode()
+
+
+def run_shell_spec(data, case):
+    """The spec of a Nix shell image's files (nix-shell-files), through the command line."""
+    run_spec(data, case, "nix-shell-files", "files")
 
 
 TARGETS = {
@@ -216,5 +228,6 @@ TARGETS = {
     "structured-graph": (run_structured_graph, lambda: [structured_graph()]),
     "layer-record": (run_layer_record, lambda: [layer_record()]),
     "spec": (run_spec, lambda: [image_spec_document()]),
+    "shell-spec": (run_shell_spec, lambda: [shell_spec_document()]),
 }
 """name: (run, the seeds)."""
