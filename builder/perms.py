@@ -60,8 +60,7 @@ class Rule:
             self.gname = fields.get("gname", str, None)
         except StrataError as error:
             raise StrataError("%s.%s" % (where, error))
-        if not self.path.startswith("/") or "//" in self.path or self.path.split("/")[1:].count("..") or \
-                self.path.split("/")[1:].count("."):
+        if not self.path.startswith("/") or {"", ".", ".."} & set(self.path.rstrip("/").split("/")[1:]):
             raise StrataError("%s.path: %r is not an absolute, normal path" % (where, self.path))
         self.path = self.path.rstrip("/") or "/"
         try:
