@@ -7,7 +7,8 @@ command (the largest of its processes), and the time per item against the smalle
 
 The files: one store path of FILES files of 100-300 bytes, each its own content, in
 directories of 1,000, written as one layer by ``build-layer``; the smaller sizes are the
-first eighth, quarter and half of it (hard-linked, so made once). The layers: a closure of
+first eighth, quarter and half of it (hard-linked, so made once), each also with a perms
+rule that selects every entry. The layers: a closure of
 LAYERS store paths of one small file each, planned into one layer each and written into one
 archive by ``build-layered-image`` (a quarter, half and all of them).
 """
@@ -70,17 +71,21 @@ def small_files(root, count):
 
 
 def files_rows(root, count):
+    """The rows of the layer of small files, without perms and with a rule over the whole
+    store path (which makes the command write it entry by entry, in one process)."""
     store, paths = small_files(root, count)
-    rows = []
+    rows = {False: [], True: []}
     for size in sorted(paths):
-        work = tempfile.mkdtemp(dir=root)
-        spec = spec_file(work, "layer", {"storePaths": [paths[size]], "layerName": "files", "compressor": "none",
-                                         "mtime": 1, "storeDir": store})
-        seconds, peak = measured(BUILDER + ["build-layer", spec, "--out", os.path.join(work, "layer")], REPO)
-        rows.append((size, seconds, peak))
-        shutil.rmtree(work)
+        for ruled in (False, True):
+            work = tempfile.mkdtemp(dir=root)
+            spec = spec_file(work, "layer", {
+                "storePaths": [paths[size]], "layerName": "files", "compressor": "none", "mtime": 1, "storeDir": store,
+                "perms": [{"path": paths[size], "uid": 1000}] if ruled else []})
+            seconds, peak = measured(BUILDER + ["build-layer", spec, "--out", os.path.join(work, "layer")], REPO)
+            rows[ruled].append((size, seconds, peak))
+            shutil.rmtree(work)
     shutil.rmtree(store)
-    return rows
+    return rows[False], rows[True]
 
 
 def layers_rows(root, count):
@@ -122,7 +127,10 @@ def main(argv):
     options = parser.parse_args(argv)
     root = tempfile.mkdtemp(prefix="strata-scale-", dir=options.root)
     try:
-        show("A layer of small files (build-layer, one store path):", "files", files_rows(root, options.files))
+        plain, ruled = files_rows(root, options.files)
+        show("A layer of small files (build-layer, one store path):", "files", plain)
+        print()
+        show("The same with a perms rule over the whole store path (written entry by entry):", "files", ruled)
         print()
         show("An image of many layers (build-layered-image, one archive):", "layers", layers_rows(root, options.layers))
     finally:
