@@ -53,6 +53,11 @@ let
     })
     (attrs.outputs or [ "out" ]));
   passAsFile = if structured then [ ] else attrs.passAsFile or [ ];
+  # The attributes as Nix hands them to a builder: not `args` (the builder's arguments),
+  # `__ignoreNulls` or `__structuredAttrs`, nor, with __ignoreNulls (stdenv's), null ones.
+  passed = builtins.removeAttrs attrs ([ "args" "__ignoreNulls" "__structuredAttrs" ]
+    ++ (if attrs.__ignoreNulls or false then builtins.filter (attr: attrs.${attr} == null) (builtins.attrNames attrs)
+        else [ ]));
 
   files = runBuilder {
     name = "${baseName imageName}-nix-shell";
@@ -63,7 +68,7 @@ let
       drvBuilder = stringValue (attrs.builder or (fail "`drv` has no builder"));
       drvArgs = map stringValue (attrs.args or [ ]);
       passAsFile = builtins.listToAttrs (map (attr: { name = attr; value = stringValue attrs.${attr}; }) passAsFile);
-      structuredAttrs = if structured then builtins.removeAttrs attrs [ "__structuredAttrs" ] // { outputs = outputPaths; } else null;
+      structuredAttrs = if structured then passed // { outputs = outputPaths; } else null;
     };
   };
   # The shell's directory and buildDerivation's, before the setup's PATH (as the rc file has it).
@@ -78,7 +83,7 @@ let
         NIX_ATTRS_SH_FILE = "${files}/.attrs.sh";
       } // outputPaths
     else
-      builtins.mapAttrs (_: stringValue) (builtins.removeAttrs attrs passAsFile)
+      builtins.mapAttrs (_: stringValue) (builtins.removeAttrs passed passAsFile)
       // builtins.listToAttrs (map (attr: { name = "${attr}Path"; value = "${files}/pass-as-file/${attr}"; }) passAsFile)
       // outputPaths;
   environment = (if plumbing.caBundle != null then {

@@ -49,7 +49,7 @@ def test_upstream_cases(attr, expected, tty):
 
 def test_structured_attributes_are_declared_as_nix_shell_declares_them():
     said = podman_run(loaded("structured")).splitlines()
-    assert said[0].startswith("two words|it's a value|none|") and said[0].endswith("-nix-shell")
+    assert said[0].startswith("two words|it's a value|none|unset|no args|") and said[0].endswith("-nix-shell")
     assert said[1:] == ["Hello, world!", "1"]
 
 
@@ -67,6 +67,7 @@ def test_the_image_runs_as_the_build_user_with_the_derivations_environment(tmp_p
     assert config["User"] == "1000:1000" and config["WorkingDir"] == "/build"
     assert env["NIX_BUILD_TOP"] == env["TMPDIR"] == env["PWD"] == "/build" and env["HOME"] == "/build"
     assert env["name"] == "hello" and env["out"].endswith("-hello") and "stdenv" in env
+    assert "args" not in env, "as Nix: the builder's arguments are no variable"
     assert (members["build"].uid, members["build"].gid) == (1000, 1000)
     assert members["nix/store"].mode == 0o1777 and members["tmp"].mode == 0o1777
     reference = podman_load(image).strip().split()[-1]

@@ -50,6 +50,8 @@ let
   mkShell = attrs: derivation ({
     name = "nix-shell";
     inherit system stdenv;
+    __ignoreNulls = true;
+    unset = null;
     builder = "${bash}/bin/bash";
     args = [ "-c" "echo a shell is not built; exit 1" ];
   } // attrs);
@@ -118,7 +120,7 @@ in
       nativeBuildInputs = [ hello ];
     };
     run = ''
-      echo "''${words[1]}|''${table[key]}|''${nested:-none}|$(basename $out)"
+      echo "''${words[1]}|''${table[key]}|''${nested:-none}|''${unset-unset}|''${args-no args}|$(basename $out)"
       hello
       grep -c '"list"' $NIX_ATTRS_JSON_FILE
     '';
