@@ -63,7 +63,8 @@ def rc_file(shell, static_path, attrs_sh, commands, then_exit):
         "SHELL=%s" % shlex.quote(shell),
         "BASH=%s" % shlex.quote(shell),
         "set +e",
-        r"""[ -n "$PS1" ] && [ -z "$NIX_SHELL_PRESERVE_PROMPT" ] && PS1='\n\[\033[1;32m\][nix-shell:\w]\$\[\033[0m\] '""",
+        "[ -n \"$PS1\" ] && [ -z \"$NIX_SHELL_PRESERVE_PROMPT\" ] && "
+        r"""PS1='\n\[\033[1;32m\][nix-shell:\w]\$\[\033[0m\] '""",
         'if [ "$(type -t runHook)" = function ]; then runHook shellHook; fi',
         "unset NIX_ENFORCE_PURITY",
         "shopt -u nullglob",

@@ -45,7 +45,8 @@ class Rule:
         self.document = document
         where = "perms[%d]" % index
         if not isinstance(document, dict):
-            raise StrataError("%s: expected an object with path and what to set, got %s" % (where, json.dumps(document)))
+            raise StrataError("%s: expected an object with path and what to set, got %s"
+                              % (where, json.dumps(document)))
         unknown = sorted(set(document) - set(FIELDS))
         if unknown:
             raise StrataError("%s: unknown field %s (a rule has %s)" % (where, unknown[0], ", ".join(FIELDS)))

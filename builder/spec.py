@@ -321,8 +321,9 @@ def shell_spec(document, out=None):
         if not isinstance(value, str) or not name or "/" in name or name in (".", ".."):
             raise StrataError("passAsFile.%s: expected a string under a plain name" % name)
     return ShellSpec(
-        out=_out(fields, out), shell=fields.get("shell", str), command=command, run=run, builder=fields.get("drvBuilder", str), args=fields.string_list("drvArgs"),
-        pass_as_file=pass_as_file, structured_attrs=fields.get("structuredAttrs", dict, None))
+        out=_out(fields, out), shell=fields.get("shell", str), command=command, run=run,
+        builder=fields.get("drvBuilder", str), args=fields.string_list("drvArgs"), pass_as_file=pass_as_file,
+        structured_attrs=fields.get("structuredAttrs", dict, None))
 
 
 def base_spec(document, out=None):

@@ -84,7 +84,8 @@ let
       } // outputPaths
     else
       builtins.mapAttrs (_: stringValue) (builtins.removeAttrs passed passAsFile)
-      // builtins.listToAttrs (map (attr: { name = "${attr}Path"; value = "${files}/pass-as-file/${attr}"; }) passAsFile)
+      // builtins.listToAttrs
+        (map (attr: { name = "${attr}Path"; value = "${files}/pass-as-file/${attr}"; }) passAsFile)
       // outputPaths;
   environment = (if plumbing.caBundle != null then {
     SSL_CERT_FILE = toString (plumbing.storeFile "caBundle" function plumbing.caBundle);
@@ -112,7 +113,8 @@ let
     "usr/bin/env".link = toString (plumbing.storeFile "envBinary" function plumbing.envBinary);
   } else { }));
 in
-if command != null && run != null then fail "give `command` or `run`, not both (run is a script, command runs in an interactive shell)"
+if command != null && run != null then
+  fail "give `command` or `run`, not both (run is a script, command runs in an interactive shell)"
 else if compressor != null && function == "streamNixShellImage" then
   fail "`compressor` is buildNixShellImage's: a stream's layers are uncompressed"
 else

@@ -247,11 +247,15 @@ rec {
           unknown = builtins.filter (name: !(builtins.elem name fields)) (builtins.attrNames rule);
         in
         if !(builtins.isAttrs rule) || isPackage rule then
-          throw "${where} must be an attribute set { path; regex ? \".*\"; mode ? null; uid ? null; gid ? null; uname ? null; gname ? null; }, got ${describe rule}"
-        else if unknown != [ ] then throw "${where}: `${builtins.head unknown}` is not a field of a rule (${builtins.concatStringsSep ", " fields})"
-        else if !(set ? path) || !(isPackage set.path) then throw "${where}: `path` must be a store path or an absolute path in the image"
+          throw ("${where} must be an attribute set { path; regex ? \".*\"; mode ? null; uid ? null; gid ? null;"
+            + " uname ? null; gname ? null; }, got ${describe rule}")
+        else if unknown != [ ] then
+          throw "${where}: `${builtins.head unknown}` is not a field of a rule (${builtins.concatStringsSep ", " fields})"
+        else if !(set ? path) || !(isPackage set.path) then
+          throw "${where}: `path` must be a store path or an absolute path in the image"
         else if set ? mode && !(builtins.isString set.mode && builtins.match "[0-7]{1,4}" set.mode != null) then
-          throw "${where}: `mode` must be a string of octal digits such as \"0750\" (Nix has no octal numbers), got ${describe set.mode}"
+          throw ("${where}: `mode` must be a string of octal digits such as \"0750\" (Nix has no octal numbers),"
+            + " got ${describe set.mode}")
         else set // { path = toString set.path; }
           // (if set ? uid then { uid = id function "perms.uid" set.uid; } else { })
           // (if set ? gid then { gid = id function "perms.gid" set.gid; } else { });

@@ -29,21 +29,71 @@ let
   };
 
   # Nix shell images: nixpkgs' docker-tools-nix-shell cases, with nixpkgs' stdenv and bash.
-  shellImage = name: args: strata.streamNixShellImage ({ inherit name; tag = "latest"; } // args);
   inherit (import ../tests/nix/nix-shell-scripts.nix) interactive homeIsTheUsers;
-  # (image, podman run options and command, what the output must hold)
-  shellCases = [
-    [ (shellImage "nix-shell-basic" { drv = pkgs.hello; }) "nix-shell-basic bash -c 'buildDerivation && $out/bin/hello'" "Hello, world!" ]
-    [ (shellImage "nix-shell-hook" { drv = pkgs.mkShell { shellHook = "echo 'This is the shell hook!'; exit"; }; }) "-t nix-shell-hook" "This is the shell hook!" ]
-    [ (shellImage "nix-shell-inputs" { drv = pkgs.mkShell { nativeBuildInputs = [ pkgs.hello ]; }; command = "hello"; }) "-t nix-shell-inputs" "Hello, world!" ]
-    [ (shellImage "nix-shell-pass-as-file" { drv = pkgs.mkShell { str = "this is a string"; passAsFile = [ "str" ]; }; command = ''cat "$strPath"''; }) "-t nix-shell-pass-as-file" "this is a string" ]
-    [ (shellImage "nix-shell-run" { drv = pkgs.mkShell { }; run = interactive; }) "nix-shell-run" "This shell is not interactive" ]
-    [ (shellImage "nix-shell-command" { drv = pkgs.mkShell { }; command = interactive; }) "-t nix-shell-command" "This shell is interactive" ]
-    [ (shellImage "nix-shell-writable-home" { drv = pkgs.mkShell { }; run = homeIsTheUsers + "touch $HOME/test-file && echo home directory is writable"; }) "nix-shell-writable-home" "home directory is writable" ]
-    [ (shellImage "nix-shell-nonexistent-home" { drv = pkgs.mkShell { }; homeDirectory = "/homeless-shelter"; run = homeIsTheUsers + "[ -e $HOME ] || echo home directory does not exist"; }) "nix-shell-nonexistent-home" "home directory does not exist" ]
-    [ (shellImage "nix-shell-build-derivation" { drv = pkgs.hello; run = "buildDerivation\n$out/bin/hello"; }) "nix-shell-build-derivation" "Hello, world!" ]
-    [ (shellImage "nix-shell-structured" { drv = pkgs.stdenv.mkDerivation { name = "structured"; __structuredAttrs = true; words = [ "one" "two words" ]; }; run = ''echo "''${words[1]}"''; }) "nix-shell-structured" "two words" ]
-  ];
+  mkShell = pkgs.mkShell;
+  # Each case: the image's arguments, `podman run` options and command after the image's
+  # name, and what the output must hold.
+  shellCases = {
+    nix-shell-basic = {
+      args.drv = pkgs.hello;
+      command = "bash -c 'buildDerivation && $out/bin/hello'";
+      says = "Hello, world!";
+    };
+    nix-shell-hook = {
+      args.drv = mkShell { shellHook = "echo 'This is the shell hook!'; exit"; };
+      tty = true;
+      says = "This is the shell hook!";
+    };
+    nix-shell-inputs = {
+      args = { drv = mkShell { nativeBuildInputs = [ pkgs.hello ]; }; command = "hello"; };
+      tty = true;
+      says = "Hello, world!";
+    };
+    nix-shell-pass-as-file = {
+      args = { drv = mkShell { str = "this is a string"; passAsFile = [ "str" ]; }; command = ''cat "$strPath"''; };
+      tty = true;
+      says = "this is a string";
+    };
+    nix-shell-run = { args = { drv = mkShell { }; run = interactive; }; says = "This shell is not interactive"; };
+    nix-shell-command = {
+      args = { drv = mkShell { }; command = interactive; };
+      tty = true;
+      says = "This shell is interactive";
+    };
+    nix-shell-writable-home = {
+      args = { drv = mkShell { }; run = homeIsTheUsers + "touch $HOME/test-file && echo home directory is writable"; };
+      says = "home directory is writable";
+    };
+    nix-shell-nonexistent-home = {
+      args = {
+        drv = mkShell { };
+        homeDirectory = "/homeless-shelter";
+        run = homeIsTheUsers + "[ -e $HOME ] || echo home directory does not exist";
+      };
+      says = "home directory does not exist";
+    };
+    nix-shell-build-derivation = {
+      args = { drv = pkgs.hello; run = "buildDerivation\n$out/bin/hello"; };
+      says = "Hello, world!";
+    };
+    nix-shell-structured = {
+      args = {
+        drv = pkgs.stdenv.mkDerivation {
+          name = "structured";
+          __structuredAttrs = true;
+          words = [ "one" "two words" ];
+        };
+        run = ''echo "''${words[1]}"'';
+      };
+      says = "two words";
+    };
+  };
+  shellCheck = name: case:
+    let image = strata.streamNixShellImage ({ inherit name; tag = "latest"; } // case.args); in ''
+      machine.succeed("${image} | podman load")
+      out = machine.succeed("podman run --rm ${if case.tty or false then "-t " else ""}${name} ${case.command or ""}")
+      assert ${builtins.toJSON case.says} in out, out
+    '';
 in
 {
   nixShell = pkgs.testers.runNixOSTest {
@@ -51,11 +101,7 @@ in
     nodes.machine = { virtualisation.podman.enable = true; virtualisation.diskSize = 4096; };
     testScript = ''
       machine.wait_for_unit("multi-user.target")
-    '' + builtins.concatStringsSep "" (map (case: ''
-      machine.succeed("${builtins.elemAt case 0} | podman load")
-      out = machine.succeed("podman run --rm ${builtins.elemAt case 1}")
-      assert ${builtins.toJSON (builtins.elemAt case 2)} in out, out
-    '') shellCases);
+    '' + builtins.concatStringsSep "" (builtins.attrValues (builtins.mapAttrs shellCheck shellCases));
   };
 
   podman = pkgs.testers.runNixOSTest {
