@@ -43,8 +43,9 @@
 #   meta                  as for any derivation
 #   diskSize buildVMMemorySize  accepted and ignored: they size dockerTools' VM; strata has none
 # passthru: imageName, imageTag, buildArgs, override, and `layer`: as dockerTools', the layer
-# of copyToRoot and extraCommands alone (no store paths, no base, no runAsRoot), a buildLayer
-# built only when asked for (the image writes its layer itself).
+# of copyToRoot and extraCommands alone (no store paths, no base, no runAsRoot; the declared
+# users and the perms of paths outside the store), a buildLayer built only when asked for
+# (the image writes its layer itself).
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences commandsReferences;
@@ -127,7 +128,9 @@ image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else
   layer = buildLayer {
     name = "${baseName imageName}-layer";
     copyToRoot = roots;
-    inherit keepContentsDirlinks extraCommands uid gid uname gname compressor;
+    inherit keepContentsDirlinks extraCommands uid gid uname gname compressor users groups;
+    perms = builtins.filter (rule: plumbing.permsStorePath rule == null) (plumbing.perms "buildImage" perms);
+    permsOfImage = true;
     mtime = if mtime != null then mtime else if created == "now" then "1970-01-01T00:00:01Z" else created;
   };
 }

@@ -218,6 +218,13 @@ def test_perms_make_a_store_path_its_groups_alone_without_fakeroot(attr, tmp_pat
     assert (home.st_uid, home.st_gid, home.st_mode & 0o7777) == (1000, 1000, 0o700)
 
 
+def test_build_image_layer_passthru_has_the_users_and_the_perms_outside_the_store():
+    with tarfile.open(os.path.join(build("permsLayer"), "blob")) as layer:
+        members = {member.name: member for member in layer.getmembers()}
+    assert (members["home/app/data"].uid, members["home/app/data"].mode) == (1000, 0o700)
+    assert "etc/passwd" in members and not any(name.startswith("nix") for name in members)
+
+
 def test_perms_that_keep_executable_bits_leave_a_nix_database_that_verifies(tmp_path):
     image = build("permsWithNixDb")
     assert build("permsWithNixDb", "--check") == image

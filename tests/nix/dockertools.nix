@@ -311,6 +311,9 @@ in
   permsMerged = bare.mergeImages [ permsLayered permsOnBase ];
   permsTypo = bare.buildLayeredImage { name = "perms-typo"; contents = [ secret ];
     perms = [ { path = secret; regex = "/secrte$"; mode = "0750"; } ]; };
+  permsLayer = (bare.buildImage { name = "perms-layer"; copyToRoot = homeDir; users.app.uid = 1000;
+    perms = [ { path = secret; mode = "0700"; } { path = "/home/app/data"; mode = "0700"; uid = 1000; } ];
+    config.Env = [ "S=${secret}" ]; }).layer;
   permsOfBaseFiles = bare.buildImage { name = "perms-of-base-files"; fromImage = permsLayered;
     config.Env = [ "S=${secret}" ]; perms = [ { path = secret; mode = "0700"; } ]; };
   permsNowhere = bare.buildLayeredImage { name = "perms-nowhere"; contents = [ busybox ];
