@@ -4,9 +4,9 @@ each home made and owned by its user (mode 0700 unless said), and a ``/tmp`` of 
 where the image has none — no fakeroot, no VM: strata writes the owners into the tar.
 
 The spec's ``users`` is ``{name: {uid, gid?, home?, shell?, description?, groups?,
-homeMode?, createHome?}}`` (createHome false leaves the home out of the image, as Nix's
-/homeless-shelter) (gid defaults to the group of the user's name, made with gid = uid where it is
-not declared; home to /home/NAME; shell to /bin/sh) and ``groups`` ``{name: {gid}}``. The
+homeMode?, createHome?}}`` (gid defaults to the group of the user's name, made with gid = uid
+where it is not declared; home to /home/NAME; shell to /bin/sh; createHome false leaves the
+home out of the image, as Nix's /homeless-shelter) and ``groups`` ``{name: {gid}}``. The
 accounts the layer's root has already (copyToRoot, contents, extraCommands), else the base
 image's, are kept as they are and the declared ones added after them; a name or id that
 clashes with a different entry is an error naming both. root and nobody are added where
@@ -24,10 +24,10 @@ BUILT_IN_USERS = {"root": (0, 0, "root", "/root", "/bin/sh"), "nobody": (65534, 
 BUILT_IN_GROUPS = {"root": 0, "nobody": 65534}
 
 
-def add(root, users, groups, base_files, scratch):
-    """Put the accounts `users` and `groups` (the spec's) into the tree `root`, writing the
-    files under `scratch`; `base_files(name)` the text of etc/NAME in the base image, or None."""
-    existing = {name: _text(root, name) or base_files(name) for name in ("passwd", "group", "shadow", "gshadow")}
+def add(root, users, groups, base, scratch):
+    """Put the accounts `users` and `groups` (the spec's) into the tree `root`, over `base`
+    (a baseimage.BaseImage, or None), writing the files under `scratch`."""
+    existing = {name: _text(root, name) or _base_text(base, name) for name in ("passwd", "group", "shadow", "gshadow")}
     passwd = _table(existing["passwd"], 7, "/etc/passwd")
     group = _table(existing["group"], 4, "/etc/group")
     new_users, new_groups = _declared(users, groups, passwd, group)
@@ -44,14 +44,14 @@ def add(root, users, groups, base_files, scratch):
         text = (existing[name] or "")
         text = text + ("\n" if text and not text.endswith("\n") else "") + "".join(line + "\n" for line in added)
         _file(etc, name, text, scratch)
-    if b"nsswitch.conf" not in etc.children and base_files("nsswitch.conf") is None:
+    if b"nsswitch.conf" not in etc.children and _base_text(base, "nsswitch.conf") is None:
         _file(etc, "nsswitch.conf", NSSWITCH, scratch)
     for name, (uid, gid, _, home, _, home_mode, _, create_home) in new_users:
         if create_home and home not in ("/", "/var/empty") and not home.startswith("/nix/"):
             parts = [part.encode() for part in home.strip("/").split("/")]
             directory = fstree.directory(root, parts, fstree.COPIED_DIR_MODE)
             directory.mode, directory.owner = home_mode, (uid, gid)
-    if b"tmp" not in root.children and base_files("tmp") is None:
+    if b"tmp" not in root.children and not (base and "tmp" in base.tree.nodes):
         fstree.directory(root, [b"tmp"], fstree.COPIED_DIR_MODE).mode = 0o1777
 
 
@@ -131,6 +131,10 @@ def _table(text, fields, file):
                 raise StrataError("%s: line %d has %d fields, not %d" % (file, number, len(row), fields))
             rows.append(row)
     return rows
+
+
+def _base_text(base, name):
+    return base.etc_text(name) if base else None
 
 
 def _text(root, name):

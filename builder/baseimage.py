@@ -30,6 +30,7 @@ import os
 import tarfile
 import zlib
 
+from .accounts import FILES
 from .errors import StrataError
 from .filedata import CHUNK
 from .imagetree import ImageTree, Node, normal_name
@@ -44,7 +45,7 @@ NIX_DB_PATH = "nix/var/nix/db/db.sqlite"
 TREE_RECORD = "tree.json"
 BLOB_DIR = "blobs"
 ETC_DIR = "etc"
-ACCOUNT_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf")
+ACCOUNT_FILES = tuple(FILES)
 _ACCOUNT_FILE_SIZE = 1 << 20
 """The largest account file kept: any a system has is far smaller."""
 

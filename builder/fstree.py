@@ -201,15 +201,10 @@ def store_path_entries(entry):
     """The entries of the "storepath" `entry`, listed here rather than by storetar, with
     the modes they have in the store: dir, file and symlink entries that keep its
     store_path."""
-    node = read_node(entry.source)
+    holder = Dir(0)
+    holder.children[entry.name] = read_node(entry.source)
     listed = []
-    if isinstance(node, Dir):
-        listed.append(Entry(entry.name, "dir", node.mode, 0, None, None, None, None))
-        _list_children(node, entry.name + b"/", listed)
-    else:
-        holder = Dir(0)
-        holder.children[entry.name] = node
-        _list_children(holder, b"", listed)
+    _list_children(holder, b"", listed)
     return [listed_entry._replace(store_path=entry.store_path) for listed_entry in listed]
 
 

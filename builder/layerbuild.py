@@ -166,22 +166,8 @@ def layer_root(spec, closure, cleanup):
     if spec.users or spec.groups:
         from . import accounts
         scratch = cleanup.enter_context(extracommands.scratch_directory("accounts"))
-        accounts.add(root, spec.users, spec.groups, _base_files(spec.base), scratch)
+        accounts.add(root, spec.users, spec.groups, base_image(spec.base), scratch)
     return root, named
-
-
-def _base_files(base):
-    """A function giving the text of etc/NAME in the base image at `base` (or "" for
-    "tmp" where it has /tmp), else None."""
-    image = base_image(base)
-
-    def text(name):
-        if image is None:
-            return None
-        if name == "tmp":
-            return "" if "tmp" in image.tree.nodes else None
-        return image.etc_text(name)
-    return text
 
 
 def store_layer_entries(store_dir, store_paths, owner, rules):

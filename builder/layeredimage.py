@@ -56,10 +56,8 @@ def image_layers(image, spec):
     planned = [] if image.closure is None else [
         _Planned(name, paths, image, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
     top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
-    error = perms.unapplied(image.perms, [rule.document for record in lower + top for rule in record.perms],
-                            {path for source in planned for path in source.store_paths}, spec.store_dir)
-    if error:
-        raise error
+    perms.check_applied(image.perms, [rule.document for record in lower + top for rule in record.perms],
+                        {path for source in planned for path in source.store_paths}, spec.store_dir)
     return base, lower + planned + top
 
 

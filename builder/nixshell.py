@@ -47,13 +47,13 @@ def write_shell_files(spec):
         _write(out, os.path.join("bin", "buildDerivation"),
                "#!%s\nexec %s\n" % (spec.shell, " ".join(shlex.quote(word) for word in words)), 0o555)
         commands = spec.command if spec.run is None else spec.run
-        static_path = "%s:%s" % (os.path.dirname(spec.shell), os.path.join(out, "bin"))
-        _write(out, "rc", rc_file(spec.shell, static_path, attrs_sh, commands, commands is not None))
+        _write(out, "rc", rc_file(spec.shell, spec.static_path, attrs_sh, commands))
 
 
-def rc_file(shell, static_path, attrs_sh, commands, then_exit):
+def rc_file(shell, static_path, attrs_sh, commands):
     """The rc file's text (see the module's docstring); `static_path` the shell's
-    directory and buildDerivation's, which the image's PATH holds too."""
+    directory and buildDerivation's, which the image's PATH holds too; `commands` those
+    of ``command`` or ``run``, or None."""
     lines = ["unset PATH", "dontAddDisableDepTrack=1"]
     if attrs_sh:
         lines.append("source %s" % shlex.quote(attrs_sh))
@@ -70,8 +70,8 @@ def rc_file(shell, static_path, attrs_sh, commands, then_exit):
         "shopt -u nullglob",
         "shopt -s execfail",
     ]
-    if then_exit:
-        lines += [commands or "", "exit"]
+    if commands is not None:
+        lines += [commands, "exit"]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ A rule is ``{path, regex?, mode?, uid?, gid?, uname?, gname?}``:
 Rules apply in order, a later rule winning for the fields it sets. A rule whose path a
 layer holds but whose regex selects nothing there is an error naming the rule, so that a
 typo does not pass silently; whether some layer holds a rule's path at all is checked by
-the layer when it stands alone, else by its image (see unapplied). A store path a rule
+the layer when it stands alone, else by its image (see check_applied). A store path a rule
 selects in is written entry by entry by the layer's writer, never hard-linked to another
 store file or from one (a hard link shares one owner and mode).
 """
@@ -31,8 +31,8 @@ import re
 
 from . import fstree
 from .errors import StrataError
-from .spec import MAX_ID, Fields
-from .tarwriter import Owner
+from .spec import Fields
+from .tarwriter import Owner, numeric_owner
 
 FIELDS = ("path", "regex", "mode", "uid", "gid", "uname", "gname")
 
@@ -55,8 +55,8 @@ class Rule:
             self.path = fields.get("path", str)
             self.regex = fields.get("regex", str, ".*")
             self.mode = _mode(document.get("mode"))
-            self.uid = _id(fields, "uid")
-            self.gid = _id(fields, "gid")
+            self.uid = fields.owner_id("uid", None)
+            self.gid = fields.owner_id("gid", None)
             self.uname = fields.get("uname", str, None)
             self.gname = fields.get("gname", str, None)
         except StrataError as error:
@@ -76,10 +76,10 @@ class Rule:
 
     def owner(self, owner):
         """`owner` (a tarwriter.Owner) with what this rule sets."""
-        uid, gid = _or(self.uid, owner.uid), _or(self.gid, owner.gid)
-        uname = self.uname if self.uname is not None else owner.uname if uid == owner.uid else _name(uid)
-        gname = self.gname if self.gname is not None else owner.gname if gid == owner.gid else _name(gid)
-        return Owner(uid, gid, uname, gname)
+        numeric = numeric_owner(_or(self.uid, owner.uid), _or(self.gid, owner.gid))
+        uname = owner.uname if numeric.uid == owner.uid else numeric.uname
+        gname = owner.gname if numeric.gid == owner.gid else numeric.gname
+        return Owner(numeric.uid, numeric.gid, _or(self.uname, uname), _or(self.gname, gname))
 
 
 def rules(value):
@@ -126,10 +126,10 @@ def apply(entries, rules, owner_of, copied=(), keep_dirlinks=False, alone=True):
     return [entry._replace(mode=mode, owner=owner) for entry, mode, owner in zip(entries, modes, owners)], applied
 
 
-def unapplied(rules, applied, held_store_paths, store_dir):
-    """The error for the first of an image's `rules` that none of its layers applied
+def check_applied(rules, applied, held_store_paths, store_dir):
+    """An error for the first of an image's `rules` that none of its layers applied
     (`applied`: the documents of the rules they did; `held_store_paths`: the store paths of
-    the layers the image writes itself, which apply every rule), else None."""
+    the layers the image writes itself, which apply every rule)."""
     done = {json.dumps(document, sort_keys=True) for document in applied}
     store_prefix = store_dir.rstrip("/") + "/"
     for rule in rules:
@@ -137,10 +137,9 @@ def unapplied(rules, applied, held_store_paths, store_dir):
             continue
         if _store_path_of(rule.path, store_prefix) in held_store_paths:
             continue
-        return StrataError("%s: %s is in none of the layers the image writes (perms cannot change a base image's"
-                           " files, nor those of a layer built apart: give that buildLayer the rule)"
-                           % (rule.describe(), rule.path))
-    return None
+        raise StrataError("%s: %s is in none of the layers the image writes (perms cannot change a base image's"
+                          " files, nor those of a layer built apart: give that buildLayer the rule)"
+                          % (rule.describe(), rule.path))
 
 
 def _selection(rule, entries):
@@ -196,16 +195,5 @@ def _mode(value):
     return int(value, 8)
 
 
-def _id(fields, key):
-    value = fields.get(key, int, None)
-    if value is not None and not 0 <= value <= MAX_ID:
-        raise StrataError("%s: %d is not a user or group id (0 to %d)" % (key, value, MAX_ID))
-    return value
-
-
 def _or(value, default):
     return default if value is None else value
-
-
-def _name(number):
-    return "root" if number == 0 else ""

@@ -76,7 +76,8 @@ An image to pull (PullSpec; pull-image): ``imageName``, ``imageDigest``, ``os``,
 ``sslCertFile`` (a CA bundle for skopeo, or null).
 
 The files of a Nix shell image (ShellSpec; nix-shell-files, see nixshell): ``shell`` (a
-bash), ``command`` or ``run`` (or neither), the derivation's ``drvBuilder`` and ``drvArgs``, ``passAsFile`` (an object:
+bash), ``staticPath`` (the shell's directory and the output's bin, before the setup's PATH),
+``command`` or ``run`` (or neither), the derivation's ``drvBuilder`` and ``drvArgs``, ``passAsFile`` (an object:
 name to value) and ``structuredAttrs`` (its attributes as .attrs.json holds them, or null).
 
 A base image to read (BaseSpec; read-base-image):
@@ -131,7 +132,7 @@ PullSpec = collections.namedtuple(
 """An image to pull from a registry (pull-image)."""
 
 ShellSpec = collections.namedtuple(
-    "ShellSpec", "out shell command run builder args pass_as_file structured_attrs")
+    "ShellSpec", "out shell static_path command run builder args pass_as_file structured_attrs")
 """The files that recreate a derivation's build environment (nix-shell-files)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
@@ -321,7 +322,8 @@ def shell_spec(document, out=None):
         if not isinstance(value, str) or not name or "/" in name or name in (".", ".."):
             raise StrataError("passAsFile.%s: expected a string under a plain name" % name)
     return ShellSpec(
-        out=_out(fields, out), shell=fields.get("shell", str), command=command, run=run,
+        out=_out(fields, out), shell=fields.get("shell", str), static_path=fields.get("staticPath", str),
+        command=command, run=run,
         builder=fields.get("drvBuilder", str), args=fields.string_list("drvArgs"), pass_as_file=pass_as_file,
         structured_attrs=fields.get("structuredAttrs", dict, None))
 
@@ -535,9 +537,9 @@ class Fields:
             raise StrataError("%s: %r is not a sha256 digest" % (key, value))
         return value
 
-    def owner_id(self, key):
-        value = self.get(key, int, 0)
-        if not 0 <= value <= MAX_ID:
+    def owner_id(self, key, default=0):
+        value = self.get(key, int, default)
+        if value is not None and not 0 <= value <= MAX_ID:
             raise StrataError("%s: %d is not a user or group id (0 to %d)" % (key, value, MAX_ID))
         return value
 

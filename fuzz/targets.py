@@ -208,6 +208,7 @@ def run_spec(data, case, command="build-image", output="image.tar"):
 
 def shell_spec_document():
     return json.dumps({"shell": "/nix/store/" + "b" * 32 + "-bash/bin/bash", "command": "hello",
+                       "staticPath": "/nix/store/" + "b" * 32 + "-bash/bin:/nix/store/" + "d" * 32 + "-files/bin",
                        "drvBuilder": "/bin/sh", "drvArgs": ["-e", "builder.sh"], "passAsFile": {"str": "a string"},
                        "structuredAttrs": {"words": ["a", "b c"], "table": {"k": "v"}, "n": 1, "nested": {"l": [1]},
                                            "outputs": {"out": "/nix/store/" + "c" * 32 + "-x"}}}).encode()

@@ -59,11 +59,16 @@ let
     ++ (if attrs.__ignoreNulls or false then builtins.filter (attr: attrs.${attr} == null) (builtins.attrNames attrs)
         else [ ]));
 
+  # The shell's directory and buildDerivation's (in `out`): the image's PATH, and the rc
+  # file's before the setup's.
+  staticPathOf = out: "${dirOf shellPath}:${out}/bin";
+
   files = runBuilder {
     name = "${baseName imageName}-nix-shell";
     command = "nix-shell-files";
     attrs = {
       shell = shellPath;
+      staticPath = staticPathOf (builtins.placeholder "out");
       inherit command run;
       drvBuilder = stringValue (attrs.builder or (fail "`drv` has no builder"));
       drvArgs = map stringValue (attrs.args or [ ]);
@@ -71,8 +76,7 @@ let
       structuredAttrs = if structured then passed // { outputs = outputPaths; } else null;
     };
   };
-  # The shell's directory and buildDerivation's, before the setup's PATH (as the rc file has it).
-  staticPath = "${dirOf shellPath}:${files}/bin";
+  staticPath = staticPathOf files;
 
   # The derivation's own variables: every attribute (a passAsFile one as NAMEPath, naming
   # its file) and the outputs' paths; with structured attributes, `env` and the files.

@@ -168,7 +168,7 @@ def test_declared_accounts_merge_with_the_roots_own_and_refuse_clashes(tmp_path)
     root = fstree.merged_root([str(tmp_path / "pkg")], False)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    accounts.add(root, {"app": {"uid": 1000, "groups": ["web2"]}}, {"web2": {"gid": 34}}, lambda name: None,
+    accounts.add(root, {"app": {"uid": 1000, "groups": ["web2"]}}, {"web2": {"gid": 34}}, None,
                  str(scratch))
     passwd = (scratch / "etc" / "passwd").read_text().splitlines()
     assert passwd == ["root:x:0:0::/root:/bin/sh", "web:x:33:33::/var/www:/bin/false",
@@ -180,5 +180,5 @@ def test_declared_accounts_merge_with_the_roots_own_and_refuse_clashes(tmp_path)
                            ({"x": {"uid": 1, "password": "p"}}, "users.x.password: not a user field")]:
         with pytest.raises(StrataError) as error:
             accounts.add(fstree.merged_root([str(tmp_path / "pkg")], False), users, {"x": {"gid": 7000}},
-                         lambda name: None, str(scratch))
+                         None, str(scratch))
         assert message in str(error.value)

@@ -43,8 +43,8 @@ def test_simple_values_and_what_is_left_to_the_json():
 
 
 def shell_spec(tmp_path, **fields):
-    document = dict({"shell": "/store/bash/bin/bash", "drvBuilder": "/store/bash/bin/bash",
-                     "drvArgs": ["-e", "it's a builder.sh"]}, **fields)
+    document = dict({"shell": "/store/bash/bin/bash", "staticPath": "/store/bash/bin:%s/bin" % (tmp_path / "files"),
+                     "drvBuilder": "/store/bash/bin/bash", "drvArgs": ["-e", "it's a builder.sh"]}, **fields)
     return spec.shell_spec(document, out=str(tmp_path / "files"))
 
 
