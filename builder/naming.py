@@ -12,10 +12,12 @@ import re
 from .errors import StrataError
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*(?::[0-9]+)?"
-_NAME = re.compile(r"(?:%s/)?%s(?:/%s)*" % (_DOMAIN, _COMPONENT, _COMPONENT))
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_MAX_NAME = 255
+DOMAIN = r"(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])(?:\.(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9]))*"
+"""A registry host's name (lowercase), without its port."""
+REPOSITORY = re.compile(r"%s(?:/%s)*" % (_COMPONENT, _COMPONENT))
+_NAME = re.compile(r"(?:%s(?::[0-9]+)?/)?%s" % (DOMAIN, REPOSITORY.pattern))
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+MAX_NAME = 255
 
 
 def image_name(name):
@@ -23,8 +25,8 @@ def image_name(name):
     if not isinstance(name, str) or not name:
         raise StrataError("name: an image name must be a non-empty string, got %r" % (name,))
     lowered = name.lower()
-    if len(lowered) > _MAX_NAME:
-        raise StrataError("name: %r is longer than %d characters" % (name, _MAX_NAME))
+    if len(lowered) > MAX_NAME:
+        raise StrataError("name: %r is longer than %d characters" % (name, MAX_NAME))
     if not _NAME.fullmatch(lowered):
         raise StrataError(
             "name: %r is not a valid image name: components of letters and digits joined by"
@@ -34,7 +36,7 @@ def image_name(name):
 
 def image_tag(tag):
     """The tag itself, or a StrataError saying why it is not a valid tag."""
-    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+    if not isinstance(tag, str) or not TAG.fullmatch(tag):
         raise StrataError(
             "tag: %r is not a valid tag: up to 128 letters, digits, '_', '.' and '-',"
             " not starting with '.' or '-'" % (tag,))

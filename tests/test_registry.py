@@ -4,16 +4,16 @@ import json
 import pytest
 
 from builder.errors import StrataError
-from builder.registry import credentials, push
+from builder.registry import credentials, reference
 
 
 def test_destinations():
-    assert push.parse("docker://127.0.0.1:5000/team/app:v1") == ("127.0.0.1:5000", "team/app", "v1")
-    assert push.parse("registry.example/app") == ("registry.example", "app", "latest")
-    assert push.parse("localhost/a/b:c") == ("localhost", "a/b", "c")
+    assert reference.parse("docker://127.0.0.1:5000/team/app:v1") == ("127.0.0.1:5000", "team/app", "v1")
+    assert reference.parse("registry.example/app") == ("registry.example", "app", "latest")
+    assert reference.parse("localhost/a/b:c") == ("localhost", "a/b", "c")
     for bad in ["app:v1", "docker://app", "127.0.0.1:5000/app@sha256:00"]:
         with pytest.raises(StrataError):
-            push.parse(bad)
+            reference.parse(bad)
 
 
 def test_credentials_from_the_command_line_then_the_files_users_have(tmp_path):

@@ -3,6 +3,8 @@
     python3 -m builder.registry copy IMAGE DESTINATION [--creds USER:PASSWORD]
         [--dest-tls-verify=false] [--from REPOSITORY]...
 
+(``--dest-creds`` is skopeo's name for ``--creds``, taken as well.)
+
 IMAGE is an archive, an OCI layout or a stream script strata wrote; DESTINATION is
 ``docker://HOST[:PORT]/REPOSITORY[:TAG]`` (pushed by strata's own client),
 ``containers-storage:`` (podman load) or ``docker-daemon:`` (docker load), the archive
@@ -31,7 +33,9 @@ def main(argv):
             load(image, LOADERS[transport], destination.split(":", 1)[1])
         elif destination.startswith("docker://") or "://" not in destination and transport not in _SKOPEO:
             from .push import push
+            from .reference import parse
             from .sources import open_image
+            parse(destination)  # the whole destination checked before the image is opened
             push(open_image(image), destination, **options)
         else:
             from .load import skopeo_copy
@@ -59,9 +63,9 @@ def _parse(argv):
     rest = argv[1:]
     while rest:
         argument = rest.pop(0)
-        if argument == "--creds" and rest:
+        if argument in ("--creds", "--dest-creds") and rest:
             options["creds"] = rest.pop(0)
-        elif argument.startswith("--creds="):
+        elif argument.startswith(("--creds=", "--dest-creds=")):
             options["creds"] = argument.split("=", 1)[1]
         elif argument in ("--dest-tls-verify=false", "--tls-verify=false"):
             options["tls_verify"] = False

@@ -1,77 +1,119 @@
-"""One registry, spoken to in the OCI distribution protocol over http.client.
+"""One registry, spoken to in the OCI distribution protocol, by several threads at once.
 
-Requests that fail on the way (a dropped connection, a 5xx, a 429) are sent again after a
-wait that doubles, a bounded number of times; an upload that was under way goes on from
-where the registry says it stands. A 401 is answered once by logging in as the
-WWW-Authenticate header asks — basic, or a bearer token from the realm it names — and a
-401 or 403 after that is an error naming the registry and the repository. TLS is verified
-unless the caller says otherwise, and then plain HTTP is tried where TLS is not spoken.
+- Retries: a request that fails on the way (a dropped connection, a 5xx, a 429) is sent
+  again after a wait that doubles, ATTEMPTS times at most; one that meets no answer within
+  transport's bounds is given up after TIMEOUTS such tries. An upload goes on from where the
+  registry says it stands; where it cannot say, the blob is uploaded again from its start.
+- Verification: a blob a HEAD reports with another size or digest is not there (it is
+  uploaded); a blob or manifest the registry says it stored under another digest is an
+  error naming both; a PUT whose answer was lost is checked with a HEAD, not sent again.
+- Secrets: the Authorization header goes only to the registry's own scheme, host and port
+  (a redirect elsewhere, to an object store say, goes without it); see auth for
+  credentials and tokens. With ``tls_verify`` false, a registry whose HTTPS fails is spoken
+  to in plain HTTP, as containers/image does.
+- Time: everything a Registry does ends by its `time_bound` (seconds), if given.
 """
 
-import base64
-import http.client
 import json
 import re
-import ssl
+import threading
 import time
 import urllib.parse
 
 from ..errors import StrataError
+from ..imageformats import digest as digest_of
+from . import auth, transport
+from .secrets import Secrets
 
 ATTEMPTS = 5
+TIMEOUTS = 2
 FIRST_WAIT = 0.5
 CHUNK = 8 << 20
 """The size of a chunked upload's PATCH requests."""
+REDIRECTS = 5
+MEDIA_TYPE_REFUSALS = {"MANIFEST_INVALID", "UNSUPPORTED"}
+"""The error codes of a 400 with which registries refuse a manifest's media type."""
 
 
 class Registry:
-    def __init__(self, host, repository, credentials=None, tls_verify=True, say=None):
+    def __init__(self, host, repository, credentials=None, tls_verify=True, say=None, secrets=None, time_bound=None):
         self.host = host
         self.repository = repository
-        self.credentials = credentials
         self.tls_verify = tls_verify
-        self.scheme = "https"
-        self.authorization = None
         self.say = say or (lambda line: None)
-        self.connection = None
+        self.secrets = secrets or Secrets(credentials)
+        self.login = auth.Login(self.where(), repository, credentials, self.secrets, tls_verify)
+        self.scheme = "https"
+        self.time_bound = time_bound
+        self._end = time.monotonic() + time_bound if time_bound is not None else None
+        self._scheme_known = False
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     # The protocol.
 
-    def has_blob(self, digest):
-        status, _, _ = self.request("HEAD", self._path("blobs", digest), expect=(200, 404))
-        return status == 200
+    def has_blob(self, digest, size):
+        """Whether the registry has the blob `digest` of `size` bytes, as its HEAD says."""
+        status, headers, _ = self.request("HEAD", self._path("blobs", digest), expect=(200, 404))
+        if status != 200:
+            return False
+        length, stored = headers.get("content-length"), headers.get("docker-content-digest")
+        if (length is not None and length != str(size)) or stored not in (None, digest):
+            self.say("%s: the registry reports %s as %s bytes with digest %s, not %d bytes: not that blob; uploading"
+                     " it" % (self.where(), digest[:19], length, stored, size))
+            return False
+        return True
 
     def mount(self, digest, other):
         """Mount the blob `digest` from repository `other`; False where the registry would
-        rather have it uploaded (its upload is then cancelled)."""
-        status, headers, _ = self.request("POST", self._path("blobs/uploads/") + "?mount=%s&from=%s" % (
-            urllib.parse.quote(digest), urllib.parse.quote(other)), expect=(201, 202))
+        rather have it uploaded, or refuses (its upload is then cancelled)."""
+        try:
+            status, headers, _ = self.request("POST", self._path("blobs/uploads/") + "?mount=%s&from=%s" % (
+                urllib.parse.quote(digest), urllib.parse.quote(other)), expect=(201, 202))
+        except StrataError as error:
+            self.say("%s: no mount of %s from %s (%s)" % (self.where(), digest[:19], other, error))
+            return False
         if status == 202 and headers.get("location"):
-            self.request("DELETE", self._location(headers["location"]), expect=(204, 404, 405))
-        return status == 201
+            try:
+                self.request("DELETE", self._location(headers["location"]), expect=(204, 404, 405))
+            except StrataError:
+                pass  # an upload left open expires on the registry
+        return status == 201 and headers.get("docker-content-digest") in (None, digest)
 
     def upload(self, digest, size, chunks):
         """Upload the blob `digest` of `size` bytes, whose bytes `chunks()` gives (a fresh
         iterator each time it is called): in one PUT where it is small, else in PATCHes of
-        CHUNK bytes. After a failed PATCH the upload goes on from where the registry says it
-        stands; where it cannot say (distribution forgets an upload whose state token went
-        stale with a lost answer), the blob is uploaded again from its start."""
+        CHUNK bytes."""
         for attempt in range(ATTEMPTS):
             _, headers, _ = self.request("POST", self._path("blobs/uploads/"), expect=(202,))
             location = self._location(headers.get("location", ""))
-            if size <= CHUNK:
-                self.request("PUT", self._with_digest(location, digest), body=b"".join(chunks()), expect=(201,),
-                             headers={"Content-Type": "application/octet-stream"})
-                return
             try:
-                location = self._patches(location, chunks())
+                if size <= CHUNK:
+                    self._finish(location, digest, b"".join(chunks()))
+                else:
+                    self._finish(self._patches(location, chunks()), digest, None)
+                return
             except _Retry as retry:
-                self.say("%s: %s; uploading %s again from its start" % (self.where(), retry, digest[:19]))
-                self._wait(attempt)
-                continue
-            self.request("PUT", self._with_digest(location, digest), expect=(201,))
-            return
-        raise StrataError("%s: the upload of %s failed %d times" % (self.where(), digest, ATTEMPTS))
+                if self.has_blob(digest, size):
+                    return  # only the answer was lost
+                problem = retry
+                if attempt < ATTEMPTS - 1:
+                    self.say("%s: %s; uploading %s again from its start" % (self.where(), retry, digest[:19]))
+                    self._wait(attempt)
+        raise StrataError("%s: the upload of %s failed %d times, the last: %s" % (self.where(), digest, ATTEMPTS,
+                                                                                problem))
+
+    def _finish(self, location, digest, body):
+        """The PUT that ends an upload, sent once: after a failure the caller asks whether
+        the blob is there, since distribution forgets an upload it has finished."""
+        status, headers, _ = self.request("PUT", self._with_digest(location, digest), body=body, expect=(201, 404),
+                                          retries=1, headers={"Content-Type": "application/octet-stream"})
+        if status == 404:
+            raise _Retry("the registry no longer knows the upload")
+        stored = headers.get("docker-content-digest")
+        if stored not in (None, digest):
+            raise StrataError("%s: the registry stored the blob %s as %s: it holds something else"
+                              % (self.where(), digest, stored))
 
     def _patches(self, location, chunks):
         """PATCH the bytes of `chunks` to the upload at `location`; the location to finish
@@ -81,8 +123,8 @@ class Registry:
         for piece in _pieces(chunks, CHUNK):
             while piece:
                 try:
-                    _, headers, _ = self.request(
-                        "PATCH", location, body=piece, expect=(202,), retries=1,
+                    status, headers, _ = self.request(
+                        "PATCH", location, body=piece, expect=(202, 416), retries=1,
                         headers={"Content-Type": "application/octet-stream",
                                  "Content-Range": "%d-%d" % (offset, offset + len(piece) - 1)})
                 except _Retry as retry:
@@ -91,36 +133,72 @@ class Registry:
                         raise
                     self.say("%s: %s; going on from where the registry stands" % (self.where(), retry))
                     self._wait(failures)
-                    taken = min(max(self._upload_offset(location) - offset, 0), len(piece))
-                    piece, offset = piece[taken:], offset + taken
+                    held = self._upload_offset(location)
+                    if not offset <= held <= offset + len(piece):
+                        raise _Retry("the registry holds %d bytes of the upload, where %d to %d were sent"
+                                     % (held, offset, offset + len(piece)))
+                    piece, offset = piece[held - offset:], held
                     continue
+                if status == 416:
+                    raise _Retry("the registry refused the upload's range %d-" % offset)
                 location = self._location(headers.get("location", location))
                 offset += len(piece)
                 piece = b""
         return location
 
+    def _upload_offset(self, location):
+        """How many bytes the upload at `location` holds; _Retry where the registry cannot
+        say. Its Range is ``0-LAST``, but distribution answers ``0-0`` for an empty upload:
+        that is read as 0 (a PATCH from 0 over 1 held byte is refused with a 416, and the
+        upload starts again)."""
+        try:
+            _, headers, _ = self.request("GET", location, expect=(204,), retries=1)
+        except StrataError as error:
+            raise _Retry(str(error))
+        match = re.fullmatch(r"(?:bytes=)?0-(\d+)", headers.get("range", "").strip())
+        if not match:
+            raise _Retry("the registry does not say how much of the upload it holds")
+        last = int(match.group(1))
+        return last + 1 if last else 0
+
     def put_manifest(self, reference, data, media_type):
-        """Put a manifest (or index); False where the registry does not take its media type
-        (400 or 415), so that the caller can offer Docker's instead."""
-        status, _, _ = self.request("PUT", self._path("manifests", reference), body=data, expect=(201, 400, 415),
-                                    headers={"Content-Type": media_type})
-        return status == 201
+        """Put a manifest (or index) under `reference`; False where the registry refuses
+        its media type (415, or a 400 saying only that it is invalid), so that the caller
+        can offer Docker's instead."""
+        status, headers, answer = self.request("PUT", self._path("manifests", reference), body=data,
+                                               expect=(201, 400, 415), headers={"Content-Type": media_type})
+        if status == 201:
+            stored, built = headers.get("docker-content-digest"), digest_of(data)
+            if stored not in (None, built):
+                raise StrataError("%s: the registry stored the manifest %s as %s, not as built (%s): it holds"
+                                  " something else" % (self.where(), reference, stored, built))
+            return True
+        if status == 415 or _codes(answer) <= MEDIA_TYPE_REFUSALS:
+            return False
+        raise StrataError("%s: the registry refuses the manifest %s (%d %s)"
+                          % (self.where(), reference, status, _reason(answer)))
 
     def where(self):
         return "%s/%s" % (self.host, self.repository)
 
     # Requests.
 
-    def request(self, method, path, body=None, headers=None, expect=(200,), retries=ATTEMPTS):
-        """(status, headers lowercased, body) of a request that ends in one of `expect`."""
-        for attempt in range(retries):
+    def request(self, method, target, body=None, headers=None, expect=(200,), retries=ATTEMPTS):
+        """(status, headers lowercased, body) of a request that ends in one of `expect`;
+        `target` a path on the registry, or a URL."""
+        timeouts = 0
+        for attempt in range(1, retries + 1):
             try:
-                status, answer, data = self._send(method, path, body, headers or {})
-            except (OSError, http.client.HTTPException) as error:
-                problem = "the connection failed (%s)" % error
+                status, answer, data = self._answer(method, target, body, headers or {})
+            except transport.Failure as failure:
+                if failure.kind == "tls":
+                    raise StrataError("%s: %s; pass --dest-tls-verify=false for a self-signed or plain-HTTP registry"
+                                      % (self.host, failure))
+                if failure.kind == "size":
+                    raise StrataError("%s: %s %s: %s" % (self.where(), method, _shown(target), failure))
+                problem = str(failure)
+                timeouts += failure.kind == "timeout"
             else:
-                if status == 401 and self._log_in(answer.get("www-authenticate", "")):
-                    status, answer, data = self._send(method, path, body, headers or {})
                 if status in expect:
                     return status, answer, data
                 if status in (401, 403):
@@ -129,95 +207,98 @@ class Registry:
                                       % (self.where(), "access" if status == 401 else "this push", status,
                                          _reason(data)))
                 if status < 500 and status != 429:
-                    raise StrataError("%s: %s %s answered %d: %s" % (self.where(), method, path.split("?")[0],
-                                                                     status, _reason(data)))
+                    raise StrataError("%s: %s %s answered %d: %s" % (self.where(), method, _shown(target), status,
+                                                                     _reason(data)))
                 problem = "the registry answered %d" % status
             if retries == 1:
                 raise _Retry(problem)
+            if attempt == retries or timeouts == TIMEOUTS:
+                break
             self.say("%s: %s; trying again" % (self.where(), problem))
-            self._wait(attempt)
-        raise StrataError("%s: %s, %d times" % (self.where(), problem, retries))
+            self._wait(attempt - 1)
+        raise StrataError("%s: %s, %d times" % (self.where(), problem, attempt))
 
-    def _send(self, method, path, body, headers):
-        headers = dict(headers)
-        if self.authorization:
-            headers["Authorization"] = self.authorization
-        if body is not None:
-            headers["Content-Length"] = str(len(body))
+    def _answer(self, method, target, body, headers):
+        """(status, headers, body) of one request, after the login a 401 asks for and the
+        redirects it meets."""
+        for _ in range(REDIRECTS + 1):
+            origin, path = self._origin(target)
+            if origin is None:
+                tried = self.login.authorization
+                answer = self._own(method, path, body, headers, tried)
+                if answer.status == 401 and self.login.answer(answer.headers.get("www-authenticate", ""), tried,
+                                                              self._time_left()):
+                    answer = self._own(method, path, body, headers, self.login.authorization)
+            else:
+                answer = self._elsewhere(origin, method, path, body, headers)
+            location = answer.headers.get("location")
+            if location and (answer.status in (307, 308) or answer.status in (301, 302, 303)
+                             and method in ("GET", "HEAD")):
+                target = urllib.parse.urljoin("%s://%s%s" % (self.scheme, self.host, path) if origin is None
+                                              else "%s://%s%s" % (origin + (path,)), location)
+                continue
+            return answer.status, answer.headers, answer.data
+        raise StrataError("%s: %s %s: more than %d redirects" % (self.where(), method, _shown(target), REDIRECTS))
+
+    def _own(self, method, path, body, headers, authorization):
+        """An exchange with the registry itself, with the Authorization header."""
         connection = self._connection()
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-        except ssl.SSLError as error:
-            self.connection = None
-            if not self.tls_verify and self.scheme == "https" and "WRONG_VERSION_NUMBER" in str(error):
-                self.scheme = "http"  # a plain-HTTP registry, allowed by --dest-tls-verify=false
-                return self._send(method, path, body, headers)
-            raise StrataError("%s: TLS failed (%s); pass --dest-tls-verify=false for a self-signed or plain-HTTP"
-                              " registry" % (self.host, error.reason or error))
-        except (OSError, http.client.HTTPException):
-            self.connection = None
-            raise
-        return response.status, {key.lower(): value for key, value in response.getheaders()}, data
+            answer = connection.exchange(method, path, body, dict(headers, **(
+                {"Authorization": authorization} if authorization else {})), self._time_left())
+        except transport.Failure as failure:
+            if connection.scheme != self.scheme:  # another thread has moved to plain HTTP meanwhile
+                return self._own(method, path, body, headers, authorization)
+            if self.tls_verify or self._scheme_known or connection.scheme == "http":
+                raise
+            with self._lock:
+                if self.scheme == "https":
+                    self.scheme = "http"
+                    self.say("%s: HTTPS failed (%s); trying plain HTTP, as --dest-tls-verify=false allows"
+                             % (self.host, failure))
+            return self._own(method, path, body, headers, authorization)
+        self._scheme_known = True
+        return answer
+
+    def _elsewhere(self, origin, method, path, body, headers):
+        """An exchange with where the registry redirected to: never with the Authorization
+        header, and over plain HTTP only where plain HTTP is allowed."""
+        scheme, netloc = origin
+        if scheme == "http" and self.tls_verify:
+            raise StrataError("%s: %s %s was redirected to plain HTTP (%s), which strata follows only with"
+                              " --dest-tls-verify=false" % (self.where(), method, _shown(path), netloc))
+        if scheme not in ("http", "https"):
+            raise StrataError("%s: %s was redirected to %s://%s" % (self.where(), method, scheme, netloc))
+        connection = transport.Connection(scheme, netloc, self.tls_verify)
+        try:
+            return connection.exchange(method, path, body, headers, self._time_left())
+        finally:
+            connection.close()
+
+    def _origin(self, target):
+        """(None, path) for a target on the registry itself, else ((scheme, netloc), path)."""
+        url = urllib.parse.urlsplit(target)
+        path = (url.path or "/") + ("?" + url.query if url.query else "")
+        if not url.netloc or (url.scheme, url.netloc) == (self.scheme, self.host):
+            return None, path
+        return (url.scheme, url.netloc), path
 
     def _connection(self):
-        if self.connection is None:
-            if self.scheme == "https":
-                context = ssl.create_default_context()
-                if not self.tls_verify:
-                    context.check_hostname = False
-                    context.verify_mode = ssl.CERT_NONE
-                self.connection = http.client.HTTPSConnection(self.host, timeout=120, context=context)
-            else:
-                self.connection = http.client.HTTPConnection(self.host, timeout=120)
-        return self.connection
+        """This thread's connection to the registry, over the scheme it is spoken to in."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.scheme != self.scheme:
+            if connection is not None:
+                connection.close()
+            connection = self._local.connection = transport.Connection(self.scheme, self.host, self.tls_verify)
+        return connection
 
-    def _log_in(self, challenge):
-        """Answer a WWW-Authenticate `challenge`; whether there was a way to."""
-        if self.authorization is not None and not challenge.lower().startswith("bearer"):
-            return False
-        scheme, _, rest = challenge.partition(" ")
-        parameters = dict(re.findall(r'(\w+)="([^"]*)"', rest))
-        if scheme.lower() == "basic":
-            if self.credentials is None:
-                return False
-            self.authorization = "Basic " + _basic(self.credentials)
-            return True
-        if scheme.lower() == "bearer" and "realm" in parameters:
-            query = {key: parameters[key] for key in ("service", "scope") if key in parameters}
-            query.setdefault("scope", "repository:%s:pull,push" % self.repository)
-            self.authorization = "Bearer " + self._token(parameters["realm"], query)
-            return True
-        return False
-
-    def _token(self, realm, query):
-        url = urllib.parse.urlsplit(realm)
-        connection_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        options = {}
-        if url.scheme == "https" and not self.tls_verify:
-            options["context"] = ssl._create_unverified_context()
-        connection = connection_type(url.netloc, timeout=60, **options)
-        headers = {"Authorization": "Basic " + _basic(self.credentials)} if self.credentials else {}
-        connection.request("GET", (url.path or "/") + "?" + urllib.parse.urlencode(query), headers=headers)
-        response = connection.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise StrataError("%s: the token service %s refused (%d)" % (self.where(), url.netloc, response.status))
-        try:
-            answer = json.loads(data)
-            return answer.get("token") or answer["access_token"]
-        except (ValueError, KeyError, AttributeError):
-            raise StrataError("%s: the token service %s answered no token" % (self.where(), url.netloc))
-
-    def _upload_offset(self, location):
-        """How many bytes the upload at `location` holds; _Retry where the registry cannot say."""
-        try:
-            _, headers, _ = self.request("GET", location, expect=(204,), retries=1)
-        except StrataError as error:
-            raise _Retry(str(error))
-        match = re.match(r"0-(\d+)", headers.get("range", ""))
-        return int(match.group(1)) + 1 if match else 0
+    def _time_left(self):
+        if self._end is None:
+            return None
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise StrataError("%s: the push took longer than its bound of %d s" % (self.where(), self.time_bound))
+        return left
 
     def _path(self, kind, reference=""):
         return "/v2/%s/%s%s" % (self.repository, kind, "/" + reference if reference else "")
@@ -233,9 +314,10 @@ class Registry:
     def _with_digest(location, digest):
         return location + ("&" if "?" in location else "?") + "digest=" + urllib.parse.quote(digest)
 
-    @staticmethod
-    def _wait(attempt):
-        time.sleep(FIRST_WAIT * 2 ** attempt)
+    def _wait(self, attempt):
+        wait = FIRST_WAIT * 2 ** attempt
+        left = self._time_left()
+        time.sleep(wait if left is None else min(wait, left))
 
 
 class _Retry(Exception):
@@ -253,14 +335,25 @@ def _pieces(chunks, size):
         yield pending
 
 
-def _basic(credentials):
-    return base64.b64encode(("%s:%s" % credentials).encode("utf-8")).decode("ascii")
+def _shown(target):
+    """A request's target as errors show it: its path, without the query (which holds an
+    upload's state token)."""
+    return urllib.parse.urlsplit(target).path
+
+
+def _errors(data):
+    try:
+        errors = json.loads(data).get("errors") or []
+        return [error for error in errors if isinstance(error, dict)]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def _codes(data):
+    return {str(error.get("code")) for error in _errors(data)}
 
 
 def _reason(data):
-    try:
-        errors = json.loads(data).get("errors") or []
-        return "; ".join(error.get("message", error.get("code", "")) for error in errors) or "no reason given"
-    except (ValueError, AttributeError):
-        return "no reason given"
-
+    """What the registry said was wrong, cut to a line's length."""
+    reason = "; ".join(str(error.get("message") or error.get("code", "")) for error in _errors(data))
+    return (reason[:300] + "..." if len(reason) > 300 else reason) or "no reason given"

@@ -2,7 +2,9 @@
 line, else the first of ``$REGISTRY_AUTH_FILE``, ``$XDG_RUNTIME_DIR/containers/auth.json``
 (skopeo, podman) and ``~/.docker/config.json`` (docker) that has the registry. Each file
 holds ``{"auths": {"HOST[:PORT]": {"auth": base64("user:password")}}}``. A credential is
-never printed: errors name the file, never what it holds."""
+never printed: errors name the file, never what it holds. A file that is there but cannot
+be read (a directory, say) is an error naming it, as is a ``$REGISTRY_AUTH_FILE`` that is
+not there: the user meant credentials to come from it."""
 
 import base64
 import json
@@ -34,12 +36,19 @@ def find(host, creds=None, environ=os.environ):
 
 def _files(environ):
     files = []
-    if environ.get("REGISTRY_AUTH_FILE"):
-        files.append(environ["REGISTRY_AUTH_FILE"])
+    named = environ.get("REGISTRY_AUTH_FILE")
+    if named:
+        if not os.path.lexists(named):
+            raise StrataError("%s (REGISTRY_AUTH_FILE): no such file" % named)
+        files.append(named)
     if environ.get("XDG_RUNTIME_DIR"):
         files.append(os.path.join(environ["XDG_RUNTIME_DIR"], "containers", "auth.json"))
     if environ.get("HOME"):
         files.append(os.path.join(environ["HOME"], ".docker", "config.json"))
+    for path in files:
+        if os.path.lexists(path) and not os.path.isfile(path):
+            raise StrataError("%s: not a credentials file (%s)" % (
+                path, "a directory" if os.path.isdir(path) else "not a regular file, or a link to nothing"))
     return [path for path in files if os.path.isfile(path)]
 
 

@@ -71,5 +71,5 @@ def skopeo_copy(image, destination, skopeo):
         raise StrataError("%s: skopeo cannot read a stream from stdin; build the image with buildLayeredImage to copy"
                           " it to %s" % (image, destination))
     else:
-        source = "docker-archive:%s" % image
+        source = "oci-archive:%s" % image  # strata's archives are OCI archives too: the blobs travel as built
     _run([skopeo, "copy", "--insecure-policy", source, destination], None, "skopeo")

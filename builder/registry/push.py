@@ -1,40 +1,74 @@
 """Pushing one image: each blob the registry has already is skipped, one another repository
-of the same registry has (``--from``) is mounted, the rest uploaded; then the manifest, under
-the tag. A blob that fails stops the push before the manifest: nothing half-pushed is tagged.
-Progress goes to stderr, a line a blob."""
+of the same registry holds (``--from``, or the record of where strata pushed it before) is
+mounted, the rest uploaded, PARALLEL blobs at once; then the manifest, under the tag. A blob
+that fails stops the push before the manifest: nothing half-pushed is tagged.
+
+The destination is checked whole before any connection, and every line said and every
+error raised passes through the secrets' redaction. Progress goes to stderr, a line a blob.
+"""
+
+import concurrent.futures
+import threading
 
 from .. import progress
 from ..errors import StrataError
 from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
-from . import credentials, docker
+from . import credentials, docker, locations, reference, transport
 from .client import Registry
+from .secrets import Secrets
 from .sources import Index
 
+PARALLEL = 4
+"""Blobs pushed at once, each on a connection of its own."""
+TIME_BOUND = 600
+"""Seconds a push may take, besides its blobs' time at transport.MIN_RATE."""
 
-def push(image, destination, creds=None, tls_verify=True, mount_from=()):
+
+def push(image, destination, creds=None, tls_verify=True, mount_from=(), record=None):
     """Push `image` (a sources.Image, or a sources.Index of them) to `destination`,
-    ``HOST[:PORT]/REPOSITORY:TAG``; `mount_from`, repositories of the same registry to mount
-    shared blobs from. An index's images go first, each manifest by its digest, then the
-    index under the tag. Manifests go as built (OCI); to a registry that refuses those, as
-    Docker's (schema 2, a manifest list for an index), whose digests then differ."""
-    host, repository, tag = parse(destination)
-    registry = Registry(host, repository, credentials.find(host, creds), tls_verify, say=progress.say)
+    ``[docker://]HOST[:PORT]/REPOSITORY[:TAG]``; `mount_from`, repositories of the same
+    registry to mount shared blobs from, before those `record` (a locations.Record; the
+    user's by default) names. An index's images go first, each manifest by its digest,
+    then the index under the tag. Manifests go as built (OCI); to a registry that refuses
+    those, as Docker's (schema 2, a manifest list for an index), whose digests then differ."""
+    target = reference.parse(destination)
+    user = credentials.find(target.host, creds)
+    secrets = Secrets(user)
+    try:
+        _push(image, target, Registry(target.host, target.repository, user, tls_verify,
+                                      lambda line: progress.say(secrets.redact(line)), secrets,
+                                      TIME_BOUND + _blobs_of(image)[1] / transport.MIN_RATE),
+              mount_from, record or locations.Record(locations.default_file()))
+    except StrataError as error:
+        raise StrataError(secrets.redact(str(error))) from None
+
+
+def _push(image, target, registry, mount_from, record):
     members = image.images if isinstance(image, Index) else [image]
-    sent = skipped = 0
-    for member in members:
-        more_sent, more_skipped = _blobs(registry, member, mount_from)
-        sent, skipped = sent + more_sent, skipped + more_skipped
+    blobs, _ = _blobs_of(image)
+    sent, skipped = _push_blobs(registry, blobs, list(mount_from), record)
     manifests = [(member.manifest, MANIFEST_MEDIA_TYPE) for member in members]
     top = (image.index, INDEX_MEDIA_TYPE) if isinstance(image, Index) else manifests[0]
-    if not _put_all(registry, manifests, top, tag, image):
-        progress.say("%s: the registry refuses OCI manifests; sending Docker's" % registry.where())
+    if not _put_all(registry, manifests, top, target.tag, image):
+        registry.say("%s: the registry refuses OCI manifests; sending Docker's" % registry.where())
         manifests = [(docker.manifest(data), docker.MANIFEST) for data, _ in manifests]
         top = (docker.manifest_list(image.index, manifests), docker.MANIFEST_LIST) if isinstance(image, Index) \
             else manifests[0]
-        if not _put_all(registry, manifests, top, tag, image):
-            raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike" % registry.where())
-    progress.say("%s:%s pushed: %s uploaded, %s there already"
-                 % (registry.where(), tag, progress.size_text(sent), progress.size_text(skipped)))
+        if not _put_all(registry, manifests, top, target.tag, image):
+            raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike, as invalid"
+                              % registry.where())
+    record.add(target.host, target.repository, [blob.digest for blob in blobs])
+    registry.say("%s:%s pushed: %s uploaded, %s there already"
+                 % (registry.where(), target.tag, progress.size_text(sent), progress.size_text(skipped)))
+
+
+def _blobs_of(image):
+    """The distinct blobs of `image`, layers first, and their size in all."""
+    blobs = {}
+    for member in image.images if isinstance(image, Index) else [image]:
+        for blob in member.layers + [member.config]:
+            blobs.setdefault(blob.digest, blob)
+    return list(blobs.values()), sum(blob.size for blob in blobs.values())
 
 
 def _put_all(registry, manifests, top, tag, image):
@@ -46,34 +80,41 @@ def _put_all(registry, manifests, top, tag, image):
     return registry.put_manifest(tag, *top)
 
 
-def _blobs(registry, image, mount_from):
-    """Push the blobs of `image` the registry lacks; (bytes sent, bytes it had)."""
-    blobs = image.layers + [image.config]
-    sent = skipped = 0
-    for number, blob in enumerate(blobs, 1):
-        what = "blob %d/%d %s (%s)" % (number, len(blobs), blob.digest[7:19], progress.size_text(blob.size))
-        if registry.has_blob(blob.digest):
-            skipped += blob.size
-            progress.say("%s: %s is there already" % (registry.where(), what))
-            continue
-        if any(registry.mount(blob.digest, other) for other in mount_from):
-            skipped += blob.size
-            progress.say("%s: %s mounted from another repository" % (registry.where(), what))
-            continue
-        registry.upload(blob.digest, blob.size, blob.chunks)
-        sent += blob.size
-        progress.say("%s: %s uploaded" % (registry.where(), what))
-    return sent, skipped
+def _push_blobs(registry, blobs, mount_from, record):
+    """Push the blobs the registry lacks; (bytes sent, bytes it had). Blobs a stream
+    regenerates go one by one first, before any thread starts (the command's worker
+    processes, forked by the first, serve one blob at a time); the others PARALLEL at once.
+    After a failure no other blob starts, and the first failure is raised."""
+    failed = threading.Event()
+
+    def one(number, blob):
+        if failed.is_set():
+            return 0, 0
+        try:
+            return _push_blob(registry, blob, "blob %d/%d %s (%s)" % (
+                number, len(blobs), blob.digest[7:19], progress.size_text(blob.size)),
+                mount_from + [other for other in record.places(registry.host, blob.digest)
+                              if other != registry.repository and other not in mount_from])
+        except BaseException:
+            failed.set()
+            raise
+    numbered = list(enumerate(blobs, 1))
+    results = [one(number, blob) for number, blob in numbered if blob.regenerated]
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+        futures = [pool.submit(one, number, blob) for number, blob in numbered if not blob.regenerated]
+    results += [future.result() for future in futures]
+    return sum(sent for sent, _ in results), sum(had for _, had in results)
 
 
-def parse(destination):
-    """(host, repository, tag) of ``[docker://]HOST[:PORT]/REPOSITORY[:TAG]`` (tag latest)."""
-    reference = destination[len("docker://"):] if destination.startswith("docker://") else destination
-    host, slash, rest = reference.partition("/")
-    if not slash or not rest or not ("." in host or ":" in host or host == "localhost"):
-        raise StrataError("%s: not a registry destination (docker://HOST[:PORT]/REPOSITORY:TAG)" % destination)
-    repository, colon, tag = rest.rpartition(":") if ":" in rest.rsplit("/", 1)[-1] else (rest, "", "latest")
-    if "@" in rest:
-        raise StrataError("%s: push to a tag, not a digest" % destination)
-    return host, repository, tag
-
+def _push_blob(registry, blob, what, mount_from):
+    """Push one blob unless the registry has it; (bytes sent, bytes it had)."""
+    if registry.has_blob(blob.digest, blob.size):
+        registry.say("%s: %s is there already" % (registry.where(), what))
+        return 0, blob.size
+    for other in mount_from:
+        if registry.mount(blob.digest, other):
+            registry.say("%s: %s mounted from %s" % (registry.where(), what, other))
+            return 0, blob.size
+    registry.upload(blob.digest, blob.size, blob.chunks)
+    registry.say("%s: %s uploaded" % (registry.where(), what))
+    return blob.size, 0

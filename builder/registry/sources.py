@@ -15,8 +15,9 @@ from ..imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_T
 
 PIECE = 1 << 20
 
-Blob = collections.namedtuple("Blob", "digest size media_type chunks")
-"""A blob to push: `chunks()` gives its bytes in pieces."""
+Blob = collections.namedtuple("Blob", "digest size media_type chunks regenerated", defaults=(False,))
+"""A blob to push: `chunks()` gives its bytes in pieces; `regenerated` where a stream's
+store layer is written again for it by the command's worker processes (see push)."""
 
 Image = collections.namedtuple("Image", "manifest config layers")
 """`manifest` the OCI manifest's bytes; `config` and `layers` Blobs."""
@@ -97,7 +98,8 @@ def _from_stream_script(path):
     from ..streaming import regenerated_chunks  # here: only streams need the store writer
     config = document["config"].encode("utf-8")
     layers = [Blob(entry["layer"]["digest"], entry["layer"]["size"], entry["layer"]["media_type"],
-                   _file_chunks(entry["blob"]) if entry["blob"] else regenerated_chunks(entry, PIECE))
+                   _file_chunks(entry["blob"]) if entry["blob"] else regenerated_chunks(entry, PIECE),
+                   not entry["blob"])
               for entry in document["layers"]]
     return Image(oci_manifest(config, layers), Blob(digest(config), len(config), CONFIG_MEDIA_TYPE, lambda: iter([config])),
                  layers)
