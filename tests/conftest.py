@@ -103,6 +103,12 @@ def registry(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def cache_of_the_tests(tmp_path_factory):
+    """Pushes record where their blobs went in the tests' own cache, not the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def stop_layer_workers():
     """Tests that write layers in this process fork its worker processes; stop them at the end."""
     yield

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import REPO, built, registry_server, run
+from servers import FaultyProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +110,11 @@ def test_authentication_and_tls(tmp_path):
 def test_copy_to_other_destinations_through_skopeo(tmp_path):
     copied = ship(copy_script("copyThroughSkopeo", "copyTo", DOCKERTOOLS), "oci:%s:v1" % (tmp_path / "layout"))
     assert copied.returncode == 0, copied.stderr
-    assert json.loads(run("skopeo", "inspect", "oci:%s:v1" % (tmp_path / "layout")))["Architecture"] == "amd64"
+    inspected = json.loads(run("skopeo", "inspect", "oci:%s:v1" % (tmp_path / "layout")))
+    assert inspected["Architecture"] == "amd64"
+    archive = built("copyThroughSkopeo", expression=DOCKERTOOLS)
+    manifest = json.loads(run("tar", "xOf", archive, "blobs/sha256/" + manifest_digest(archive)[7:]))
+    assert inspected["Layers"] == [layer["digest"] for layer in manifest["layers"]], "the blobs as built"
     without = ship(copy_script("archive", "copyTo", LAYERED), "oci:%s:v1" % (tmp_path / "other"))
     assert without.returncode == 1 and "for other destinations give strata `skopeo`" in without.stderr
 
@@ -122,71 +127,6 @@ def test_copy_to_podman_streams_the_image_into_podman():
         assert reference.startswith("localhost/strata-layered:") and (tag is None or reference.endswith(":" + tag))
         assert reference in run("podman", "images", "--format", "{{.Repository}}:{{.Tag}}").split()
         assert run("podman", "run", "--rm", "--network", "none", reference, "/bin/app").startswith("app 1")
-
-
-class FaultyProxy:
-    """An HTTP proxy in front of a registry that fails requests as told: `faults` maps
-    (method, occurrence) to "503" (answered so) or "drop" (the connection closed unanswered),
-    after the registry saw the request when `after` is set for it; `refuse(method, headers)`
-    answers 400 MANIFEST_INVALID where it is true, as a registry that takes no OCI manifests."""
-
-    def __init__(self, upstream, faults, after=(), refuse=lambda method, headers: False):
-        import http.client
-        import http.server
-        import threading
-        self.seen = {}
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *arguments):
-                pass
-
-            def _forward(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                count = proxy.seen[self.command] = proxy.seen.get(self.command, 0) + 1
-                fault = faults.get((self.command, count))
-                if refuse(self.command, self.headers):
-                    return self._fail("400")
-                if fault and (self.command, count) not in after:
-                    return self._fail(fault)
-                connection = http.client.HTTPConnection(upstream, timeout=60)
-                headers = {key: value for key, value in self.headers.items() if key.lower() != "host"}
-                connection.request(self.command, self.path, body=body or None, headers=headers)
-                answer = connection.getresponse()
-                data = answer.read()
-                if fault:
-                    return self._fail(fault)
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _fail(self, fault):
-                if fault == "drop":
-                    self.close_connection = True
-                    self.connection.close()
-                    return
-                body = b'{"errors": [{"code": "MANIFEST_INVALID", "message": "manifest invalid"}]}' \
-                    if fault == "400" else b""
-                self.send_response(int(fault))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def test_dropped_connections_and_5xx_are_tried_again_and_uploads_go_on(tmp_path, monkeypatch):
@@ -261,10 +201,11 @@ def test_a_multi_arch_image_is_one_index_pushed_with_its_images(tmp_path):
 def test_a_registry_that_refuses_oci_manifests_gets_dockers(tmp_path):
     from builder.registry import push, sources
 
-    def oci_manifest(method, headers):
-        return method == "PUT" and "vnd.oci.image" in headers.get("Content-Type", "")
+    def oci_manifest(method, path, headers):
+        if method == "PUT" and "vnd.oci.image" in headers.get("Content-Type", ""):
+            return 400, [], b'{"errors": [{"code": "MANIFEST_INVALID", "message": "manifest invalid"}]}'
     with registry_server(tmp_path / "registry") as (address, log, _):
-        proxy = FaultyProxy(address, {}, refuse=oci_manifest)
+        proxy = FaultyProxy(address, answer=oci_manifest)
         try:
             push.push(sources.open_image(built("hello", expression=IMAGES)), "%s/docker:v1" % proxy.address,
                       tls_verify=False)

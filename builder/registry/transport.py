@@ -26,6 +26,8 @@ REQUEST_TIME = 60
 MIN_RATE = 32 << 10
 ANSWER_LIMIT = 1 << 20
 _SEND_PIECE = 64 << 10
+_CLOSED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+"""How a request on a connection the server has just closed fails."""
 
 Answer = collections.namedtuple("Answer", "status headers data")
 """`headers` with lowercased names."""
@@ -53,7 +55,18 @@ class Connection:
 
     def exchange(self, method, target, body=None, headers=None, time_limit=None):
         """The Answer to `method` `target` (a path with its query); Failure if none came
-        within the bounds. `time_limit` lowers the bound on the whole exchange."""
+        within the bounds. `time_limit` lowers the bound on the whole exchange. A kept-alive
+        connection the server closed just as the request went out (the close racing it) is
+        taken for what it is: the request goes once more, on a new connection."""
+        reused = self._http is not None and self._http.sock is not None
+        try:
+            return self._exchange(method, target, body, headers, time_limit)
+        except Failure as failure:
+            if not (reused and failure.kind == "connection" and isinstance(failure.__cause__, _CLOSED)):
+                raise
+        return self._exchange(method, target, body, headers, time_limit)
+
+    def _exchange(self, method, target, body, headers, time_limit):
         headers = dict(headers or {})
         if body is not None:
             headers["Content-Length"] = str(len(body))
@@ -73,9 +86,12 @@ class Connection:
             self.close()
             if cut.is_set() or time.monotonic() - started >= limit:
                 raise Failure("no whole answer within %d s" % limit, "timeout")
-            raise _failure(error)
+            raise _failure(error) from error
         finally:
             watchdog.cancel()
+        if cut.is_set():  # the cut may read as the end of the headers or of the body
+            self.close()
+            raise Failure("no whole answer within %d s" % limit, "timeout")
         if len(data) > ANSWER_LIMIT:
             self.close()
             raise Failure("an answer over %d bytes (the registry API's answers are small); stopped reading it"
