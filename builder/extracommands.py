@@ -43,9 +43,37 @@ def scratch_directory(name):
     try:
         yield path
     finally:
-        for directory, _, _ in os.walk(path):
-            os.chmod(directory, 0o700)
+        opened_up(path)
         shutil.rmtree(path)
+
+
+def opened_up(directory):
+    """Give this build's user what it needs to read the tree the commands left in
+    `directory` (read on files, read, write and search on directories): a command may make
+    a file of mode 0000, as Fedora's /etc/shadow is. The modes the commands set, as
+    {relative bytes path: mode} of the entries changed, for the layer to keep."""
+    top = os.fsencode(directory)
+    changed = {}
+
+    def open_up(path, relative, needed):
+        mode = os.lstat(path).st_mode & 0o7777
+        if mode & needed != needed:
+            changed[relative] = mode
+            os.chmod(path, mode | needed)
+
+    open_up(top, b"", 0o700)
+    pending = [b""]
+    while pending:
+        relative = pending.pop()
+        with os.scandir(os.path.join(top, relative) if relative else top) as listing:
+            for entry in listing:
+                child = os.path.join(relative, entry.name) if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    open_up(entry.path, child, 0o700)
+                    pending.append(child)
+                elif entry.is_file(follow_symlinks=False):
+                    open_up(entry.path, child, 0o400)
+    return changed
 
 
 # Runs a command as a child subreaper, reaping every process orphaned below it: in a Nix
@@ -68,7 +96,8 @@ while True:
 sys.exit(code)
 """
 
-# Run under fakeroot: the owner of every path below the directory, as fakeroot records it.
+# Run under fakeroot: the owner and mode of every path below the directory, as fakeroot
+# records them (a chmod under fakeroot keeps the owner's read and write for real).
 _DUMP_OWNERS = """
 import json, os, sys
 top = sys.argv[1]
@@ -77,7 +106,7 @@ for directory, directories, files in os.walk(top):
     for name in directories + files:
         path = os.path.join(directory, name)
         info = os.lstat(path)
-        owners[os.path.relpath(path, top)] = [info.st_uid, info.st_gid]
+        owners[os.path.relpath(path, top)] = [info.st_uid, info.st_gid, info.st_mode & 0o7777]
 json.dump(owners, sys.stdout)
 """
 
@@ -119,14 +148,17 @@ def fakeroot_command(spec, what):
 
 
 def read_back_owned(directory, spec, fakeroot, state, what):
-    """The tree in `directory`, each node owned as fakeroot's books (`state`) say; the books
-    are removed."""
+    """The tree in `directory`, each node owned and its mode as fakeroot's books (`state`)
+    say; the books are removed."""
+    tree = _read_back(directory, what)  # first: it opens up what the commands left unreadable
     owners = json.loads(run_command(what, fakeroot + ["-i", state, "--", this_interpreter(), "-I", "-c",
                                                       _DUMP_OWNERS, directory], spec, directory, capture=True))
     os.unlink(state)
-    tree = _read_back(directory, what)
     for path, node in fstree.walk(tree):
-        node.owner = tuple(owners[os.fsdecode(path)])
+        uid, gid, mode = owners[os.fsdecode(path)]
+        node.owner = (uid, gid)
+        if not isinstance(node, fstree.Symlink):
+            node.mode = mode
     return tree
 
 
@@ -159,15 +191,22 @@ def _check_runnable(path, argument):
 
 
 def _read_back(directory, what):
-    """The root the commands left in `directory`; an error names a file as the image would
-    hold it (``/pipe``), not where it was made."""
+    """The root the commands left in `directory`, with the modes they set (see opened_up);
+    an error names a file as the image would hold it (``/pipe``), not where it was made."""
+    modes = opened_up(directory)
     try:
-        return fstree.read_node(os.fsencode(directory))
+        tree = fstree.read_node(os.fsencode(directory))
     except StrataError as error:
         message = str(error)
         if message.startswith(directory + "/"):
             message = "%s: /%s" % (what, message[len(directory) + 1:])
         raise StrataError(message)
+    if b"" in modes:
+        tree.mode = modes.pop(b"")
+    for path, node in fstree.walk(tree):
+        if path in modes:
+            node.mode = modes[path]
+    return tree
 
 
 def run_command(what, command, spec, directory, capture=False):

@@ -1,3 +1,3 @@
 # binSh: /bin/sh, a link to strata's `binShell` (nixpkgs' bashInteractive), as dockerTools'.
 plumbing:
-plumbing.writeTree "bin-sh" { "bin/sh".link = plumbing.storeFile "binShell" "binSh" plumbing.binShell; }
+plumbing.writeTree "bin-sh" { "bin/sh".link = plumbing.storeProgram "binShell" "binSh" "sh" plumbing.binShell; }

@@ -35,7 +35,7 @@ let
   structured = attrs.__structuredAttrs or false;
   shellPath =
     if shell != null then toString shell
-    else if plumbing.binShell != null then toString (plumbing.storeFile "binShell" function plumbing.binShell)
+    else if plumbing.binShell != null then toString (plumbing.storeProgram "binShell" function "sh" plumbing.binShell)
     else fail "no `shell`: pass a bash (nixpkgs' bashInteractive is the default when strata has `pkgs`)";
   sandboxBuildDir = "/build";
 
@@ -114,7 +114,7 @@ let
     "build".directory = true;
     "nix/store".directory = true;
   } // (if plumbing.envBinary != null then {
-    "usr/bin/env".link = toString (plumbing.storeFile "envBinary" function plumbing.envBinary);
+    "usr/bin/env".link = toString (plumbing.storeProgram "envBinary" function "env" plumbing.envBinary);
   } else { }));
 in
 if command != null && run != null then

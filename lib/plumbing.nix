@@ -79,6 +79,14 @@ rec {
     else "${builtins.path { inherit path; name = baseNameOf path; }}";
   inherit binShell envBinary caBundle;
 
+  # A program for the helpers (binShell, envBinary), as storeFile takes it, at a path whose
+  # last component is `name`: a multi-call binary such as busybox runs as the applet its
+  # name says, and a host file's store name (<hash>-busybox) names none.
+  storeProgram = argument: helper: name: path:
+    let file = storeFile argument helper path; in
+    if file == path then path
+    else "${writeTree "strata-${name}" { "bin/${name}".link = file; }}/bin/${name}";
+
   # The copyTo* attributes of an image: runnable derivations (bin/copy-to-registry, ...)
   # that ship it with strata's registry client (builder/registry): `nix run .#img.copyToRegistry`
   # or `$(nix-build -A img.copyToRegistry)/bin/copy-to-registry [DESTINATION] [OPTIONS]`.

@@ -69,6 +69,21 @@ def test_extra_commands_run_in_the_same_directory_every_build(attr, layer):
         assert tar.extractfile("where").read() == b"/build/root\n"
 
 
+@pytest.mark.parametrize("attr, layer", [("modeZero", 0), ("modeZeroLayered", -1), ("modeZeroFakeRoot", -1)])
+def test_files_and_directories_of_mode_0000_are_written_as_they_are(attr, layer):
+    image = build(attr)
+    with tarfile.open(fileobj=io.BytesIO(layers_of(image)[layer])) as tar:
+        entries = {member.name: member for member in tar.getmembers()}
+        assert tar.extractfile("etc/shadow").read() == b"secret\n"
+        assert tar.extractfile("locked/in/file").read() == b"kept\n"
+    assert [entries[name].mode for name in ("etc/shadow", "locked", "locked/in", "locked/in/file")] == [0] * 4
+    assert entries["etc"].mode == 0o755
+    if attr == "modeZeroFakeRoot":
+        assert (entries["etc/shadow"].uid, entries["etc/shadow"].gid) == (0, 42)
+    if attr != "modeZero":  # (it has no shell)
+        assert podman_run(loaded(attr), "/bin/cat", "/etc/shadow") == "secret\n"
+
+
 def test_times_after_2242_and_split_link_names_read_back_everywhere(tmp_path):
     image = build("farFuture")
     assert build("farFuture", "--check") == image

@@ -47,6 +47,10 @@ def test_upstream_cases(attr, expected, tty):
     assert podman_run(loaded(attr), tty=tty) == expected
 
 
+def test_a_host_busybox_as_the_default_shell_runs_as_sh():
+    assert podman_run(loaded("busyboxShell")) == "run by the shell\n"
+
+
 def test_structured_attributes_are_declared_as_nix_shell_declares_them():
     said = podman_run(loaded("structured")).splitlines()
     assert said[0].startswith("two words|it's a value|none|unset|no args|") and said[0].endswith("-nix-shell")

@@ -11,6 +11,8 @@ let
     python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system;
     binShell = "/bin/busybox"; envBinary = "/bin/busybox"; caBundle = toString ./stand-in-ca-bundle.crt;
   };
+  modeZeroCommands = "mkdir etc; echo secret > etc/shadow; chmod 0000 etc/shadow; mkdir -p locked/in;"
+    + " echo kept > locked/in/file; chmod 0000 locked/in/file locked/in locked";
   hello = shellScript "hello" "hello" "echo hello from hello";
   other = shellScript "other" "other" "echo hello from other";
   # As buildEnv makes it when one package alone provides bin: bin is a symlink into it.
@@ -132,6 +134,13 @@ in
   pwdInFile = strata.buildImage { name = "pwd-in-file"; tag = "latest"; extraCommands = "pwd > where"; };
   pwdInFileLayered = strata.buildLayeredImage { name = "pwd-in-file-layered"; tag = "latest";
     extraCommands = "pwd > where"; };
+
+  # Files and directories of mode 0000 (Fedora's /etc/shadow is one), which the build's user cannot read.
+  modeZero = strata.buildImage { name = "mode-zero"; tag = "latest"; extraCommands = modeZeroCommands; };
+  modeZeroLayered = strata.buildLayeredImage { name = "mode-zero-layered"; tag = "latest"; contents = [ busybox ];
+    extraCommands = modeZeroCommands; };
+  modeZeroFakeRoot = strata.buildLayeredImage { name = "mode-zero-fakeroot"; tag = "latest"; contents = [ busybox ];
+    fakeRootCommands = modeZeroCommands + "; chown 0:42 etc/shadow"; };
 
   # Files dated after 2242 (the 12-byte ustar field ends there; runtimes end at 2262), and links whose names
   # ustar splits.

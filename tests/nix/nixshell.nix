@@ -125,6 +125,14 @@ in
       grep -c '"list"' $NIX_ATTRS_JSON_FILE
     '';
   };
+  # The default shell from a host file (binShell): a static busybox, which runs as the applet its name says.
+  busyboxShell = (import ../.. { python3 = "/usr/bin/python3"; binShell = "/bin/busybox"; inherit system; })
+    .streamNixShellImage {
+      name = "nix-shell-busybox";
+      tag = "latest";
+      drv = mkShell { stdenv = package "posix-stdenv" "mkdir $out; echo 'PATH=${tools}/bin; export PATH' > $out/setup"; };
+      run = "echo run by the shell";
+    };
   built = strata.buildNixShellImage { drv = helloDrv; tag = "latest"; shell = "${bash}/bin/bash"; compressor = "none"; };
 
   # Errors: named, at evaluation.
