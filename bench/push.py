@@ -3,10 +3,12 @@
     python3 bench/push.py [--root DIR] [--scale 0.25] [--max-layers 100]
 
 Makes the synthetic closure of bench/closure.py (a quarter of it by default), writes it as
-an OCI layout of gzip layers (build-layered-image), starts a docker-registry on 127.0.0.1
-and times, each into a fresh repository: ``skopeo copy oci:LAYOUT docker://...``, strata's
-push of the same layout, then strata's push again (the registry has everything: a HEAD a
-blob and the manifest), in milliseconds per layer. The registry's log counts the uploads.
+an OCI layout of gzip layers (build-layered-image), then a second release in which one
+library changed, starts a docker-registry on 127.0.0.1 and times, for skopeo (``skopeo
+copy oci:LAYOUT docker://...``) and for strata's push of the same layouts, each into a
+repository of its own: the first push, the same push again (the registry has everything),
+and the push of the release with one package changed. The registry's log counts the
+uploads.
 """
 
 import argparse
@@ -45,10 +47,35 @@ def registry(directory):
     raise SystemExit("docker-registry did not start")
 
 
-def timed(command):
+def timed(command, environment):
     started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=environment)
     return time.perf_counter() - started
+
+
+def layout_of(root, name, items, max_layers):
+    spec = os.path.join(root, name + ".json")
+    with open(spec, "w") as stream:
+        json.dump({"imageName": "bench", "tag": "t", "closure": items, "contents": [item["path"] for item in items],
+                   "compressor": "gz", "maxLayers": max_layers, "mtime": 1, "format": "oci"}, stream)
+    layout = os.path.join(root, name)
+    subprocess.run([sys.executable, "-m", "builder", "build-layered-image", spec, "--out", layout], check=True,
+                   cwd=REPO, stderr=subprocess.DEVNULL)
+    index = json.load(open(os.path.join(layout, "index.json")))["manifests"][0]
+    return layout, json.load(open(os.path.join(layout, "blobs", "sha256", index["digest"][7:])))
+
+
+def change_one_library(items):
+    """The next release: one middle library's bytes changed (its layer alone differs)."""
+    library = next(item["path"] for item in items if os.path.basename(item["path"]).endswith("-lib-5"))
+    so = os.path.join(library, "lib", "lib5.so.1.0")
+    os.chmod(so, 0o644)
+    with open(so, "ab") as stream:
+        stream.write(b"release 2")
+    for item in items:
+        if item["path"] == library:
+            item["narSize"] += len(b"release 2")
 
 
 def uploads(log):
@@ -64,35 +91,37 @@ def main(argv):
     parser.add_argument("--max-layers", type=int, default=100)
     options = parser.parse_args(argv)
     root = tempfile.mkdtemp(prefix="strata-push-", dir=options.root)
+    environment = dict(os.environ, XDG_CACHE_HOME=os.path.join(root, "cache"))  # strata's record of blob places
     server = None
     try:
         items = synthetic.make(root, options.scale)
-        spec = os.path.join(root, "spec.json")
-        with open(spec, "w") as stream:
-            json.dump({"imageName": "bench", "tag": "t", "closure": items, "contents": [item["path"] for item in items],
-                       "compressor": "gz", "maxLayers": options.max_layers, "mtime": 1, "format": "oci"}, stream)
-        layout = os.path.join(root, "layout")
-        subprocess.run([sys.executable, "-m", "builder", "build-layered-image", spec, "--out", layout], check=True,
-                       cwd=REPO, stderr=subprocess.DEVNULL)
-        index = json.load(open(os.path.join(layout, "index.json")))["manifests"][0]
-        manifest = json.load(open(os.path.join(layout, "blobs", "sha256", index["digest"][7:])))
-        layers = len(manifest["layers"])
-        size = sum(layer["size"] for layer in manifest["layers"])
+        first, manifest = layout_of(root, "release-1", items, options.max_layers)
+        change_one_library(items)
+        second, changed = layout_of(root, "release-2", items, options.max_layers)
+        new = len({layer["digest"] for layer in changed["layers"]} - {layer["digest"] for layer in manifest["layers"]})
         server, address, log = registry(root)
-        push = [sys.executable, "-m", "builder.registry", "copy", layout]
-        skopeo = timed(["skopeo", "--tmpdir", root, "copy", "--dest-tls-verify=false", "oci:%s:bench:t" % layout,
-                        "docker://%s/skopeo:t" % address])
-        after_skopeo = uploads(log)
-        first = timed(push + ["docker://%s/strata:t" % address, "--dest-tls-verify=false"])
-        after_first = uploads(log)
-        again = timed(push + ["docker://%s/strata:t" % address, "--dest-tls-verify=false"])
-        print("image: %d layers, %.0f MB of gzip blobs" % (layers, size / 1e6))
-        print("| push | seconds | uploads counted by the registry | ratio |")
-        print("| --- | ---: | ---: | --- |")
-        print("| skopeo copy oci: | %.2f | %d | |" % (skopeo, after_skopeo))
-        print("| strata, first push | %.2f | %d | %.2fx skopeo |" % (first, after_first - after_skopeo, first / skopeo))
-        print("| strata, again (nothing to send) | %.2f | %d | %.1f ms a layer |" % (
-            again, uploads(log) - after_first, again * 1000 / layers))
+
+        def skopeo(layout, tag):
+            return ["skopeo", "--tmpdir", root, "copy", "--dest-tls-verify=false", "oci:%s:bench:t" % layout,
+                    "docker://%s/skopeo:%s" % (address, tag)]
+
+        def strata(layout, tag):
+            return [sys.executable, "-m", "builder.registry", "copy", layout, "docker://%s/strata:%s" % (address, tag),
+                    "--dest-tls-verify=false"]
+        rows = []
+        for name, tool in (("skopeo copy oci:", skopeo), ("strata", strata)):
+            for push, layout, tag in (("first push", first, "1"), ("again (nothing to send)", first, "1"),
+                                      ("one package changed", second, "2")):
+                before = uploads(log)
+                rows.append((name, push, timed(tool(layout, tag), environment), uploads(log) - before))
+        layers = len(manifest["layers"])
+        print("image: %d layers, %.0f MB of gzip blobs; the second release changes %d layer(s)"
+              % (layers, sum(layer["size"] for layer in manifest["layers"]) / 1e6, new))
+        print("| client | push | seconds | blobs uploaded (the registry's count) | strata / skopeo |")
+        print("| --- | --- | ---: | ---: | ---: |")
+        for number, (name, push, seconds, count) in enumerate(rows):
+            ratio = "%.2fx" % (seconds / rows[number - 3][2]) if number >= 3 else ""
+            print("| %s | %s | %.2f | %d | %s |" % (name, push, seconds, count, ratio))
     finally:
         if server:
             server.terminate()

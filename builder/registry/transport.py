@@ -28,6 +28,7 @@ ANSWER_LIMIT = 1 << 20
 _SEND_PIECE = 64 << 10
 _CLOSED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 """How a request on a connection the server has just closed fails."""
+_IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
 
 Answer = collections.namedtuple("Answer", "status headers data")
 """`headers` with lowercased names."""
@@ -55,10 +56,11 @@ class Connection:
 
     def exchange(self, method, target, body=None, headers=None, time_limit=None):
         """The Answer to `method` `target` (a path with its query); Failure if none came
-        within the bounds. `time_limit` lowers the bound on the whole exchange. A kept-alive
-        connection the server closed just as the request went out (the close racing it) is
-        taken for what it is: the request goes once more, on a new connection."""
-        reused = self._http is not None and self._http.sock is not None
+        within the bounds. `time_limit` lowers the bound on the whole exchange. An idempotent
+        request on a kept-alive connection that the server closed just as it went out (the
+        close racing it) goes once more, on a new connection; others are the caller's to
+        resume (an upload's PATCH may have reached the registry)."""
+        reused = self._http is not None and self._http.sock is not None and method in _IDEMPOTENT
         try:
             return self._exchange(method, target, body, headers, time_limit)
         except Failure as failure:
