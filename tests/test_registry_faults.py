@@ -283,7 +283,7 @@ def test_a_server_that_closes_every_connection_after_its_answer(tmp_path, capsys
     with registry_server(tmp_path / "registry") as (address, log, _), FaultyProxy(address, close_each=True) as proxy:
         code, said = copy(capsys, tmp_path / "big", "docker://%s/app:t1" % proxy.address, "--dest-tls-verify=false")
         assert code == 0, said
-        assert "again from its start" not in said and said.count("going on from where the registry stands") <= 2
+        assert "again from its start" not in said
         assert requests(log, "PATCH") >= 16
         pulled(tmp_path, address, "app:t1")
 

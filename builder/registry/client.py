@@ -117,8 +117,8 @@ class Registry:
 
     def _patches(self, location, chunks):
         """PATCH the bytes of `chunks` to the upload at `location`; the location to finish
-        it at. A failed PATCH goes on from where the registry stands; _Retry where it cannot
-        tell."""
+        it at. A failed PATCH goes on from where the registry stands, ATTEMPTS times in a row
+        at most; _Retry where it cannot tell."""
         offset, failures = 0, 0
         for piece in _pieces(chunks, CHUNK):
             while piece:
@@ -143,7 +143,7 @@ class Registry:
                     raise _Retry("the registry refused the upload's range %d-" % offset)
                 location = self._location(headers.get("location", location))
                 offset += len(piece)
-                piece = b""
+                piece, failures = b"", 0
         return location
 
     def _upload_offset(self, location):

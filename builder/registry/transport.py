@@ -42,6 +42,8 @@ class Failure(Exception):
     def __init__(self, message, kind="connection"):
         super().__init__(message)
         self.kind = kind
+        self.sent = True
+        """Whether the whole request went out before the failure."""
 
 
 class Connection:
@@ -56,15 +58,18 @@ class Connection:
 
     def exchange(self, method, target, body=None, headers=None, time_limit=None):
         """The Answer to `method` `target` (a path with its query); Failure if none came
-        within the bounds. `time_limit` lowers the bound on the whole exchange. An idempotent
-        request on a kept-alive connection that the server closed just as it went out (the
-        close racing it) goes once more, on a new connection; others are the caller's to
-        resume (an upload's PATCH may have reached the registry)."""
-        reused = self._http is not None and self._http.sock is not None and method in _IDEMPOTENT
+        within the bounds. `time_limit` lowers the bound on the whole exchange.
+
+        A request on a kept-alive connection that the server closed just as it went out (the
+        close racing it) goes once more, on a new connection, where it could not have been
+        taken: its sending failed, or it is idempotent. Others are the caller's to resume (an
+        upload's PATCH whose answer was lost may have reached the registry)."""
+        reused = self._http is not None and self._http.sock is not None
         try:
             return self._exchange(method, target, body, headers, time_limit)
         except Failure as failure:
-            if not (reused and failure.kind == "connection" and isinstance(failure.__cause__, _CLOSED)):
+            if not (reused and failure.kind == "connection" and isinstance(failure.__cause__, _CLOSED)
+                    and (not failure.sent or method in _IDEMPOTENT)):
                 raise
         return self._exchange(method, target, body, headers, time_limit)
 
@@ -80,15 +85,19 @@ class Connection:
         watchdog.daemon = True
         started = time.monotonic()
         watchdog.start()
+        sent = False
         try:
             connection.request(method, target, body=_pieces(body) if body else body, headers=headers)
+            sent = True
             response = connection.getresponse()
             data = response.read(ANSWER_LIMIT + 1)
         except (OSError, http.client.HTTPException) as error:
             self.close()
             if cut.is_set() or time.monotonic() - started >= limit:
                 raise Failure("no whole answer within %d s" % limit, "timeout")
-            raise _failure(error) from error
+            failure = _failure(error)
+            failure.sent = sent
+            raise failure from error
         finally:
             watchdog.cancel()
         if cut.is_set():  # the cut may read as the end of the headers or of the body
