@@ -35,7 +35,43 @@ class _Threads:
         self.close()
 
 
-class FaultyProxy(_Threads):
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 (kept-alive connections), quiet, answering with `_send`."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *arguments):
+        pass
+
+    def _send(self, status, headers, data):
+        """Answer; a Content-Length of the data's unless `headers` have one (a HEAD's)."""
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        if not any(key.lower() == "content-length" for key, _ in headers):
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+class _HTTPServer(_Threads):
+    def _serve(self, handler, tls=None):
+        """Serve with `handler` (a _Handler class) on 127.0.0.1, over TLS with `tls`
+        (certificate, key)."""
+        self.server = _Quiet(("127.0.0.1", 0), handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FaultyProxy(_HTTPServer):
     """An HTTP proxy in front of the registry `upstream` (host:port) that fails requests as
     told: `faults` maps (method, occurrence) to "503" (answered so) or "drop" (the
     connection closed unanswered), after the registry saw the request when `after` holds
@@ -55,12 +91,7 @@ class FaultyProxy(_Threads):
         proxy = self
         faults = faults or {}
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *arguments):
-                pass
-
+        class Handler(_Handler):
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 with lock:
@@ -101,16 +132,6 @@ class FaultyProxy(_Threads):
                     status, headers, data = change(self.command, self.path, status, headers, data)
                 self._send(status, headers, data)
 
-            def _send(self, status, headers, data):
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                if not any(key.lower() == "content-length" for key, _ in headers):
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
             def _fail(self, fault):
                 if fault == "drop":
                     self.close_connection = True
@@ -120,16 +141,10 @@ class FaultyProxy(_Threads):
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
-        self.server = _Quiet(("127.0.0.1", 0), Handler)
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
-class Server(_Threads):
+class Server(_HTTPServer):
     """A small HTTP server (HTTP/1.1, kept-alive connections): `respond(handler, body)`
     answers each request, with the request's body read; it returns (status, headers, body)
     or None where it answered by itself. Records each request as (method, path, headers)
@@ -139,41 +154,17 @@ class Server(_Threads):
         self.requests = []
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *arguments):
-                pass
-
+        class Handler(_Handler):
             def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 server.requests.append((self.command, self.path, dict(self.headers)))
                 answered = respond(self, body)
-                if answered is None:
-                    return
-                status, headers, data = answered
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                if not any(key.lower() == "content-length" for key, _ in headers):
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                if answered is not None:
+                    self._send(*answered)
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.server = _Quiet(("127.0.0.1", 0), Handler)
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler, tls)
 
 
 class RawServer(_Threads):
