@@ -218,7 +218,8 @@ def planned_groups(image, lower, store_dir):
         raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (base and"
                           " lower layers, the Nix database, the top layer)" % (max_layers, others))
     if image.layering_pipeline is None:
-        groups = layering.plan(closure, wanted, budget)
+        roots = [path for path in image.contents if path in wanted]
+        groups = layering.plan(closure, wanted, budget, roots, _earlier_plan(image.layer_plan))
     else:
         from .pipeline import plan  # here, not above: few images take a pipeline
         groups = plan(closure, wanted, image.layering_pipeline)
@@ -226,6 +227,24 @@ def planned_groups(image, lower, store_dir):
             raise StrataError("layeringPipeline: makes %d layers, and maxLayers = %d leaves %d for the store paths;"
                               " end it with [\"limit_layers\", %d]" % (len(groups), max_layers, budget, budget))
     return [(_group_name(closure, group), group) for group in groups]
+
+
+def _earlier_plan(path):
+    """The layers (lists of store paths) of the plan file `path` (plan-layers' JSON, of an
+    earlier release), or None for none."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError) as error:
+        raise StrataError("layerPlan: %s: not a plan strata wrote (%s)" % (path, error))
+    if not isinstance(document, list) or not all(
+            isinstance(layer, dict) and isinstance(layer.get("storePaths"), list)
+            and all(isinstance(store_path, str) for store_path in layer["storePaths"]) for layer in document):
+        raise StrataError("layerPlan: %s: expected the JSON a layered image's `plan` holds: a list of"
+                          " {\"name\", \"storePaths\"}" % path)
+    return [layer["storePaths"] for layer in document]
 
 
 def _customisation(image):

@@ -24,6 +24,8 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``customisationLayer``    the prebuilt top layer, or null
 ``maxLayers``             the layer budget of a layered image (at least 2; default 100)
 ``layeringPipeline``      dockerTools' layering steps (see pipeline), or null for strata's own
+``layerPlan``             the file of an earlier release's plan (plan-layers' JSON), whose
+                          grouping strata's own layering keeps (see layering), or null
 ``includeStorePaths``     false leaves a layered image's store paths out (default true)
 ``interpreter``           the Python a stream script runs with (default: this one)
 ``includeNixDB``          add a layer with the Nix database of the image's store paths
@@ -103,7 +105,7 @@ from .streams import COMPRESSORS
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid", "base", "layering_pipeline", "perms"])
+    "nix_uid", "nix_gid", "base", "layering_pipeline", "layer_plan", "perms"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
@@ -215,6 +217,7 @@ def image_spec(document, out=None):
         nix_uid=fields.owner_id("nixUid"), nix_gid=fields.owner_id("nixGid"),
         base=fields.get("base", str, None),
         layering_pipeline=fields.get("layeringPipeline", list, None),
+        layer_plan=fields.get("layerPlan", str, None),
         perms=_perms(fields),
     )
 

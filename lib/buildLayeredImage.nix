@@ -18,6 +18,11 @@
 #   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
 #                         store paths (each a layer of their closure less what the layers
 #                         below hold); the rest of the closure is planned into the layers left
+#   layerPlan             null; the plan of an earlier release (a copy of its image's `plan`:
+#                         `cp $(nix-build -A img.plan) layers.json`, then layerPlan = ./layers.json):
+#                         every store path keeps the layer a path of its name (without hash and
+#                         version) had, and a new one joins the layer of a path that refers to
+#                         it, so a release re-sends only what changed (see builder/layering.py)
 #   importFromDerivation  true: the plan is read back at evaluation and every planned layer
 #                         is a derivation of its own (rebuilding one layer after a change);
 #                         false: for evaluators that forbid import-from-derivation (Hydra's

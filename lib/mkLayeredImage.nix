@@ -42,6 +42,7 @@ args@{ name
 , meta ? { }
 , debug ? false
 , layeringPipeline ? null
+, layerPlan ? null
 , users ? { }
 , groups ? { }
 , perms ? [ ]
@@ -124,7 +125,7 @@ let
   # other files need (their records' references), less what the explicit layers hold.
   planAttrs = {
     imageName = name;
-    inherit configRefs maxLayers includeStorePaths customisationLayer layeringPipeline;
+    inherit configRefs maxLayers includeStorePaths customisationLayer layeringPipeline layerPlan;
     includeNixDB = initializeNixDatabase;
     inherit base;
     contents = contentsList;
@@ -179,6 +180,8 @@ else if stream && args ? compressor then
   unsupported "compressor" "is buildLayeredImage's: a stream's layers are uncompressed, as dockerTools streams them"
 else if layeringPipeline != null && !(builtins.isList layeringPipeline) then
   unsupported "layeringPipeline" "must be a list of steps, such as [ [ \"popularity_contest\" ] [ \"limit_layers\" 100 ] ]"
+else if layeringPipeline != null && layerPlan != null then
+  unsupported "layerPlan" "keeps strata's own layering; with `layeringPipeline` the steps decide the layers"
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else

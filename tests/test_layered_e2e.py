@@ -247,3 +247,30 @@ def test_bad_layered_arguments_are_refused_at_evaluation(arguments, message):
                   ' { name = "x"; %s }).drvPath' % (REPO, arguments))
     evaluated = subprocess.run(["nix-instantiate", "--eval", "-E", expression], capture_output=True, text=True)
     assert evaluated.returncode != 0 and message in evaluated.stderr, evaluated.stderr
+
+
+def test_over_the_budget_a_change_of_the_top_package_resends_its_layer_alone_and_the_top_layer():
+    def release(version):
+        finished = build("crowded", "--argstr", "appVersion", version)
+        manifest, _, layers = image_contents(finished.stdout.strip())
+        return manifest["Layers"], layers
+    before, _ = release("1")
+    after, layers = release("changed-%s" % os.getpid())
+    assert len(after) == 4, "maxLayers = 4 over 7 store paths"
+    new = [name for name in after if name not in before]
+    assert len(new) == 2 and new[-1] == after[-1], "the top layer, and one store layer"
+    assert names_of(store_paths_in(layers[new[0]])) == ["app"], "which holds the changed package alone"
+
+
+def test_a_kept_plan_keeps_the_layers_of_what_did_not_change(tmp_path):
+    plan = tmp_path / "layers.json"
+    plan.write_text(open(path_of("crowded.plan")).read())
+    kept = build("crowded", "--argstr", "appVersion", "kept-%s" % os.getpid(), "--arg", "layerPlan", str(plan))
+    before, _, _ = image_contents(path_of("crowded"))
+    after, _, layers = image_contents(kept.stdout.strip())
+    new = [name for name in after["Layers"] if name not in before["Layers"]]
+    assert len(new) == 2 and names_of(store_paths_in(layers[new[0]])) == ["app"]
+    plan.write_text("[{\"name\": 1}]")
+    broken = nix_build("crowded", "--arg", "layerPlan", str(plan), expression=LAYERED)
+    errors = [line for line in broken.stderr.splitlines() if line.startswith("strata: error:")]
+    assert broken.returncode != 0 and len(errors) == 1 and "layerPlan: " in errors[0], broken.stderr

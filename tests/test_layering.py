@@ -1,3 +1,6 @@
+import hashlib
+import random
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -70,3 +73,98 @@ def test_every_path_in_exactly_one_layer_within_budget_whatever_the_input_order(
     shuffled = list(closure.items())
     rng.shuffle(shuffled)
     assert layering.plan(dict(shuffled), list(reversed(list(closure))), budget) == layers
+
+
+def releases_of(seed=3):
+    """A closure shaped like nixpkgs' (base libraries, one that a fifth of the closure uses,
+    mid-level libraries, apps, env-like bundles of apps, a top app over the bundles), as a
+    function of what changed: {name: (version, size, references)} to a graph whose hashes
+    change with a path and with anything below it, as Nix's do."""
+    rng = random.Random(seed)
+    packages = {"glibc": (30 << 20, [])}
+    base = ["base%d" % index for index in range(12)]
+    for name in base:
+        packages[name] = (rng.randrange(100 << 10, 3 << 20), ["glibc"])
+    packages["wide"] = (1 << 20, ["glibc"])
+    mids = ["mid%d" % index for index in range(40)]
+    for index, name in enumerate(mids):
+        packages[name] = (rng.randrange(50 << 10, 2 << 20), rng.sample(base, 2) + rng.sample(mids[:index], min(index, 1))
+                          + (["wide"] if index % 5 == 0 else []))
+    apps = ["app%d" % index for index in range(80)]
+    for name in apps:
+        packages[name] = (rng.randrange(20 << 10, 1 << 20), ["glibc"] + rng.sample(mids, 2))
+    bundles = ["env%d" % index for index in range(4)]
+    for index, name in enumerate(bundles):
+        packages[name] = (40 << 10, apps[index * 20:(index + 1) * 20])
+    packages["top"] = (200 << 10, bundles)
+
+    def release(changed=(), added=None):
+        items, hashes = {}, {}
+        everything = dict(packages, **(added or {}))
+
+        def path(name):
+            if name not in hashes:
+                size, references = everything[name]
+                key = "%s %d %s" % (name, changed.count(name), " ".join(path(reference) for reference in references))
+                hashes[name] = "/nix/store/%s-%s-1.0" % (hashlib.sha256(key.encode()).hexdigest()[:32], name)
+                items[name] = {"path": hashes[name], "narSize": size,
+                               "references": sorted(path(reference) for reference in references)}
+            return hashes[name]
+        path("top")
+        return graph.from_structured(sorted(items.values(), key=lambda item: item["path"]), "closure"), hashes["top"]
+    return release
+
+
+def resent(before, after):
+    """The store layers of the plan `after` that the plan `before` has not."""
+    return [layer for layer in after if layer not in before]
+
+
+@pytest.mark.parametrize("budget", [12, 30])
+def test_a_release_that_changes_only_the_top_app_resends_its_layer_alone(budget):
+    release = releases_of()
+    closure, top = release()
+    assert len(closure) > budget
+    before = layering.plan(closure, list(closure), budget, [top])
+    changed, new_top = release(changed=["top"])
+    after = layering.plan(changed, list(changed), budget, [new_top])
+    layers = resent(before, after)
+    assert len(after) <= budget and len(layers) == 1 and new_top in layers[0], "one store layer, the top app's"
+    assert budget < 30 or layers == [[new_top]], "alone, where the budget allows"
+
+
+def test_a_kept_plan_keeps_every_layer_but_those_that_hold_what_changed():
+    release = releases_of()
+    closure, top = release()
+    before = layering.plan(closure, list(closure), 30, [top])
+    # The top app gains a dependency: it joins the top app's layer, which is re-sent anyway.
+    added, new_top = release(changed=["top"], added={"top": (200 << 10, ["env%d" % n for n in range(4)] + ["extra"]),
+                                                     "extra": (300 << 10, ["glibc", "mid3"])})
+    after = layering.plan(added, list(added), 30, [new_top], previous=before)
+    extra = next(path for path in added if path.endswith("-extra-1.0"))
+    assert resent(before, after) == [sorted([new_top, extra])]
+    # A library a fifth of the closure uses: only layers holding what it rebuilt are re-sent.
+    wide, new_top = release(changed=["wide"])
+    after = layering.plan(wide, list(wide), 30, [new_top], previous=before)
+    rebuilt = set(wide) - set(closure)
+    assert all(set(layer) & rebuilt for layer in resent(before, after))
+    assert sorted(path for layer in after for path in layer) == sorted(wide)
+
+
+def test_a_kept_plan_that_no_longer_fits_is_an_error_naming_it():
+    release = releases_of()
+    closure, top = release()
+    before = layering.plan(closure, list(closure), 30, [top])
+    with pytest.raises(StrataError, match="layerPlan: keeps 30 layers, and maxLayers leaves 10"):
+        layering.plan(closure, list(closure), 10, [top], previous=before)
+
+
+@pytest.mark.parametrize("path, name", [
+    ("/nix/store/00000000000000000000000000000000-openssl-3.0.13", "openssl"),
+    ("/nix/store/00000000000000000000000000000000-openssl-3.0.13-dev", "openssl-dev"),
+    ("/nix/store/00000000000000000000000000000000-python3.11-requests-2.31.0", "python3.11-requests"),
+    ("/nix/store/00000000000000000000000000000000-glibc-2.38-44-bin", "glibc-bin"),
+    ("/nix/store/00000000000000000000000000000000-hello", "hello"),
+])
+def test_the_name_a_path_keeps_across_releases(path, name):
+    assert layering.stable_name(path) == name

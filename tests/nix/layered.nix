@@ -1,7 +1,8 @@
 # Layered images over a closure of eight store paths with shared dependencies:
 #   app -> tool-a -> lib-a -> lib-base,  app -> tool-b -> lib-b -> lib-base,  app -> busybox
-# `appVersion` changes only the top package, for the rebuild tests.
-{ system ? builtins.currentSystem, appVersion ? "1" }:
+# `appVersion` changes only the top package, for the rebuild tests; `layerPlan` (a file) is the
+# plan `crowded` keeps.
+{ system ? builtins.currentSystem, appVersion ? "1", layerPlan ? null }:
 let
   strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; fakeroot = "/usr/bin/fakeroot-sysv"; inherit system; };
   inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox shellScript;
@@ -53,6 +54,7 @@ in
   noIFDOci = strata.buildLayeredImage (common // { importFromDerivation = false; format = "oci"; });
   streamNoIFD = strata.streamLayeredImage (common // { importFromDerivation = false; tag = "streamed"; });
   tight = strata.buildLayeredImage (common // { maxLayers = 3; tag = "tight"; });
+  crowded = strata.buildLayeredImage (common // { maxLayers = 4; tag = "crowded"; inherit layerPlan; });
   explicit = strata.buildLayeredImage (common // { layers = [ explicitBase ]; maxLayers = 4; tag = "explicit"; });
   explicitLists = strata.buildLayeredImage (common // { layers = [ [ libBase ] [ toolA ] ]; maxLayers = 5;
     tag = "explicit-lists"; });
