@@ -69,15 +69,16 @@ def packages(seed):
     apps = []
     for index in range(220):
         references = ["glibc"] + rng.sample(mids, rng.randint(1, 4)) + rng.sample(base[1:], rng.randint(0, 2))
-        if rng.random() < 0.3:
-            references.append(rng.choice(datas))
+        if index < len(datas) or rng.random() < 0.3:
+            references.append(datas[index] if index < len(datas) else rng.choice(datas))
         if rng.random() < 0.08:
             references.append("libwide")
         apps.append("app%d" % index)
         add(apps[-1], rng.lognormvariate(12.3, 1.1), references)
     bundles = ["env%d" % index for index in range(6)]
-    for name in bundles:
-        add(name, 40e3, rng.sample(apps, 37))
+    shuffled = rng.sample(apps, len(apps))
+    for index, name in enumerate(bundles):  # each app in one bundle, some in two
+        add(name, 40e3, shuffled[index::len(bundles)] + rng.sample(apps, 3))
     add("topapp", 0.45e6, bundles + ["glibc"])
     return found
 

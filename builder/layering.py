@@ -7,8 +7,10 @@ reaches: two paths with the same change set always change together.
 
 Putting path p into a layer L costs later releases p's bytes on every change that rebuilds L
 but not p, and L's bytes on every change that rebuilds p but not L. Every path is taken as
-equally likely to change, except the image's roots (``contents``), which a release changes
-every time: they count as much as all other paths together. Paths are taken dependencies
+equally likely to change, except the paths that a tenth of the closure or more depends on
+(glibc, openssl, zlib: where security updates land), which count POPULAR_WEIGHT times, and
+the image's roots (``contents``), which a release changes every time: they count as much as
+all other paths together. Paths are taken dependencies
 first (ties by name without the hash, which survives a rebuild), and each joins the layer of
 a related path (one it refers to, or a sibling: referred to by one path with it, or
 referring to one path with it) where that costs at most a threshold, else starts a layer.
@@ -40,6 +42,11 @@ SIBLINGS = 8
 """Each path weighs joining this many of its siblings (the references of one path, or the
 referrers of one, in order of size): enough to find the cheap ones, few enough that a path
 with thousands of references does not make millions of pairs."""
+POPULAR_SHARE = 0.1
+POPULAR_WEIGHT = 16
+"""A path that this share of the closure is or depends on counts this many times as likely to
+change as another (measured in bench/churn.py: it keeps a widely used library's users apart
+from other paths even when few layers are left)."""
 STEPS = 160
 """Thresholds tried: 2**0 to 2**(STEPS - 1) bytes times changes."""
 
@@ -84,14 +91,22 @@ class _Costs:
                 if reference != path and reference in bit:
                     mask |= self.changes.get(reference, bit[reference])
             self.changes[path] = mask
+        above = {path: 0 for path in order}  # the paths that depend on a path, a bit mask
+        for path in reversed(order):  # referrers first
+            for reference in graph[path].references:
+                if reference != path and reference in bit:
+                    above[reference] |= above[path] | bit[path]
+        self.popular_mask = sum(bit[path] for path in order
+                                if _popcount(above[path] | bit[path]) >= POPULAR_SHARE * len(order))
         self.root_mask = sum(bit[path] for path in set(roots) if path in bit)
-        self.root_weight = len(paths)
+        self.root_weight = len(order) + (POPULAR_WEIGHT - 1) * _popcount(self.popular_mask)
         self.size = {path: graph[path].nar_size or 0 for path in paths}
         self.related = _related(graph, paths, self.size)
 
     def weight(self, mask):
-        """How many changes, of one path each, rebuild something in `mask`."""
-        return _popcount(mask) + (self.root_weight - 1) * _popcount(mask & self.root_mask)
+        """How likely a change rebuilds something in `mask`: the weights of its paths."""
+        return (_popcount(mask) + (POPULAR_WEIGHT - 1) * _popcount(mask & self.popular_mask)
+                + (self.root_weight - 1) * _popcount(mask & self.root_mask))
 
     def joined(self, order, threshold):
         """The layers (each [paths, change set, size]) of the paths taken in `order`, each
