@@ -29,12 +29,14 @@
         buildLayeredImage-oci = layered.oci;
         buildLayeredImage-no-ifd = layered.noIFD;
         buildLayeredImage-includeNixDB = layered.nixDB;
+        buildLayeredImage-over-budget = layered.crowded;
         streamLayeredImage = layered.stream;
         fromImage = bases.onBase;
         fromImage-merged-usr = bases.onUsrBase;
         exportImage = bases.exportedUsr;
         mergeImages = bases.merged;
         runAsRoot = dockertools.runAsRoot;
+        extraCommands-mode-0000 = dockertools.modeZeroLayered;
         enableFakechroot = dockertools.fakechroot;
         layeringPipeline = dockertools.pipeline;
         users = dockertools.withUsers;
