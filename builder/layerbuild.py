@@ -219,7 +219,7 @@ def planned_groups(image, lower, store_dir):
                           " lower layers, the Nix database, the top layer)" % (max_layers, others))
     if image.layering_pipeline is None:
         roots = [path for path in image.contents if path in wanted]
-        groups = layering.plan(closure, wanted, budget, roots, _earlier_plan(image.layer_plan))
+        groups = layering.plan(closure, wanted, budget, roots, read_layer_plan(image.layer_plan))
     else:
         from .pipeline import plan  # here, not above: few images take a pipeline
         groups = plan(closure, wanted, image.layering_pipeline)
@@ -229,7 +229,7 @@ def planned_groups(image, lower, store_dir):
     return [(_group_name(closure, group), group) for group in groups]
 
 
-def _earlier_plan(path):
+def read_layer_plan(path):
     """The layers (lists of store paths) of the plan file `path` (plan-layers' JSON, of an
     earlier release), or None for none."""
     if path is None:
@@ -237,7 +237,7 @@ def _earlier_plan(path):
     try:
         with open(path, "rb") as stream:
             document = json.load(stream)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
         raise StrataError("layerPlan: %s: not a plan strata wrote (%s)" % (path, error))
     if not isinstance(document, list) or not all(
             isinstance(layer, dict) and isinstance(layer.get("storePaths"), list)

@@ -19,9 +19,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from builder import cli, graph, layering, spec  # noqa: E402  (the repository's builder, found above)
+from builder.errors import StrataError  # noqa: E402
 from builder.baseimage import read_base_image  # noqa: E402
 from builder.export import export_image  # noqa: E402
-from builder.layerbuild import planned_groups, read_record  # noqa: E402
+from builder.layerbuild import planned_groups, read_layer_plan, read_record  # noqa: E402
+from builder.registry import reference  # noqa: E402
 
 STORE = "/nix/store/"
 
@@ -219,6 +221,31 @@ def run_shell_spec(data, case):
     run_spec(data, case, "nix-shell-files", "files")
 
 
+def run_destination(data, case):
+    """A push destination as people type it: checked whole, and one whose host part holds
+    credentials (USER:PASSWORD@HOST) refused without echoing them."""
+    text = data.decode("utf-8", "replace")
+    try:
+        reference.parse(text)
+    except StrataError as error:
+        host = (text[len("docker://"):] if text.startswith("docker://") else text).split("/", 1)[0]
+        secret = host.rsplit("@", 1)[0] if "@" in host else ""
+        if len(secret) >= 3 and secret in str(error):
+            raise AssertionError("the destination's credentials were echoed: %r" % str(error)) from None
+
+
+def layer_plan():
+    return json.dumps([{"name": "a", "storePaths": PATHS[:2]}, {"name": "b", "storePaths": PATHS[2:]}]).encode()
+
+
+def run_layer_plan(data, case):
+    """An earlier release's plan (layerPlan), read and kept over the closure."""
+    path = case / "in" / "plan.json"
+    path.write_bytes(data)
+    closure = graph.from_structured([{"path": path, "narSize": 10, "references": []} for path in PATHS], "closure")
+    layering.plan(closure, set(closure), 4, PATHS[:1], read_layer_plan(str(path)))
+
+
 TARGETS = {
     "docker-archive": (run_archive, lambda: [docker_archive(LAYERS), docker_archive(LAYERS, gzip_layers=True),
                                              gzip.compress(docker_archive(LAYERS), mtime=0)]),
@@ -230,5 +257,10 @@ TARGETS = {
     "layer-record": (run_layer_record, lambda: [layer_record()]),
     "spec": (run_spec, lambda: [image_spec_document()]),
     "shell-spec": (run_shell_spec, lambda: [shell_spec_document()]),
+    "push-destination": (run_destination, lambda: [b"docker://127.0.0.1:5000/team/app:v1",
+                                                   b"docker://ship:pass-word@registry.example/app:t",
+                                                   b"registry.example/app@sha256:" + b"a" * 64,
+                                                   b"docker://[::1]:5000/a/b:c"]),
+    "layer-plan": (run_layer_plan, lambda: [layer_plan()]),
 }
 """name: (run, the seeds)."""

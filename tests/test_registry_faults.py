@@ -181,6 +181,15 @@ def test_an_answer_that_never_ends_is_cut_at_its_size_bound(layout, capsys):
     one_error(said, "an answer over 1048576 bytes")
 
 
+def test_an_answer_nested_past_the_stack_is_one_line(layout, capsys):
+    def respond(handler, body):
+        return (404, [], b"") if handler.command == "HEAD" else (400, [], b"[" * 200000)
+    with Server(respond) as registry:
+        code, said = copy(capsys, layout, "docker://%s/app:t1" % registry.address, "--dest-tls-verify=false")
+    assert code == 1
+    one_error(said, "answered 400: no reason given")
+
+
 def _trickle(connection, stopped):
     """Read a request, then send a header line every 0.2 s, for ever."""
     connection.recv(65536)

@@ -79,7 +79,7 @@ class Login:
         try:
             document = json.loads(answer.data)
             token = document.get("token") or document["access_token"]
-        except (ValueError, KeyError, AttributeError, TypeError):
+        except (ValueError, KeyError, AttributeError, TypeError, RecursionError):
             raise StrataError("%s: %s answered no token" % (self.where, name))
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise StrataError("%s: %s answered something that is no token (a %s)"

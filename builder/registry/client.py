@@ -345,7 +345,7 @@ def _errors(data):
     try:
         errors = json.loads(data).get("errors") or []
         return [error for error in errors if isinstance(error, dict)]
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):  # whatever the registry answered
         return []
 
 

@@ -56,6 +56,6 @@ def _auths(path):
     try:
         with open(path, "rb") as stream:
             auths = json.load(stream).get("auths") or {}
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         raise StrataError("%s: not a credentials file (JSON with \"auths\")" % path)
     return auths if isinstance(auths, dict) else {}

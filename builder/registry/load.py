@@ -56,7 +56,7 @@ def _layout_reference(layout):
         with open(os.path.join(layout, "index.json")) as stream:
             manifests = json.load(stream).get("manifests") or []
         return manifests[0]["annotations"]["org.opencontainers.image.ref.name"] if len(manifests) == 1 else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

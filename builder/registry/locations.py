@@ -64,7 +64,7 @@ def _read(path):
         with open(path, "rb") as stream:
             document = json.load(stream)
         blobs = document["blobs"] if document.get("version") == VERSION else {}
-    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+    except (OSError, ValueError, KeyError, AttributeError, TypeError, RecursionError):
         return {}
     if not isinstance(blobs, dict):
         return {}

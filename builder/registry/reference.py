@@ -14,7 +14,8 @@ Destination = collections.namedtuple("Destination", "host repository tag")
 """`host` as ``name[:port]`` (how auth files key it); `repository` its path; `tag`."""
 
 _HOST = re.compile(r"(?P<name>%s|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[^:]*))?" % naming.DOMAIN)
-_DIGEST = re.compile(r"[^@]+@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}")
+_DIGEST = re.compile(r"[^@/]+/[^@]+@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}")
+"""HOST/REPOSITORY@ALGORITHM:HEX: a digest reference (an '@' before the first '/' is not one)."""
 
 FORM = "docker://HOST[:PORT]/REPOSITORY[:TAG]"
 

@@ -93,7 +93,7 @@ def _from_stream_script(path):
     manifest is known before a byte is sent."""
     try:
         document = json.loads(subprocess.run([path, "--strata-document"], capture_output=True, check=True).stdout)
-    except (OSError, subprocess.CalledProcessError, ValueError) as error:
+    except (OSError, subprocess.CalledProcessError, ValueError, RecursionError) as error:
         raise StrataError("%s: not a stream script strata wrote (%s)" % (path, error))
     from ..streaming import regenerated_chunks  # here: only streams need the store writer
     config = document["config"].encode("utf-8")
@@ -120,5 +120,5 @@ def _blob(digest):
 def _json(data, where, what):
     try:
         return json.loads(data)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise StrataError("%s: %s is not JSON (%s)" % (where, what, error))
