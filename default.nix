@@ -29,7 +29,9 @@
 { pkgs ? null
 , python3 ? (if pkgs != null then pkgs.python3
     else throw "strata: pass `pkgs`, or `python3` (a derivation or a path such as \"/usr/bin/python3\")")
-, system ? (if pkgs != null then pkgs.stdenv.hostPlatform.system else builtins.currentSystem)
+, system ? (if pkgs != null then pkgs.stdenv.hostPlatform.system
+    else builtins.currentSystem or (throw
+      "strata: pass `system` (such as \"x86_64-linux\"): pure evaluation (flakes) has no builtins.currentSystem"))
 , shell ? (if pkgs != null then "${pkgs.bash}/bin/bash" else null)
 , toolsPath ? (if pkgs != null then "${pkgs.coreutils}/bin" else "/usr/bin:/bin")
 , skopeo ? (if pkgs != null then "${pkgs.skopeo}/bin/skopeo" else null)

@@ -3,7 +3,10 @@
 Two inputs are read, both written by Nix:
 
 - the list that ``exportReferencesGraph`` puts into ``.attrs.json`` under structured attrs:
-  objects with ``path``, ``references`` and, from Nix, ``narHash`` and ``narSize``;
+  objects with ``path``, ``references`` and, from Nix, ``narHash`` (in any encoding a Nix
+  has written there: see nar.hash_hex), ``narSize`` and ``ca`` (a string, or an object in
+  newer Nix); other fields (``closureSize``, ``deriver``, ``registrationTime``, ``valid``,
+  ``signatures``, ``ultimate``...) come and go between Nix versions and are ignored;
 - the line format of plain ``exportReferencesGraph`` files (path, deriver, count of
   references, the references) and of closureInfo's ``registration`` (path, hash, NAR size,
   deriver, count, references). The two are told apart by the line after the path: a
@@ -12,6 +15,7 @@ Two inputs are read, both written by Nix:
 
 import collections
 
+from . import nar
 from .errors import StrataError
 
 PathInfo = collections.namedtuple("PathInfo", "path references nar_hash nar_size ca")
@@ -36,8 +40,23 @@ def from_structured(items, source):
         nar_size = item.get("narSize")
         if nar_size is not None and (not isinstance(nar_size, int) or nar_size < 0):
             raise StrataError("%s.narSize: expected a non-negative integer, got %r" % (where, nar_size))
-        graph[path] = PathInfo(path, refs, item.get("narHash"), nar_size, item.get("ca"))
+        graph[path] = PathInfo(path, refs, item.get("narHash"), nar_size, _content_address(item.get("ca"), path))
     return _checked(graph, source)
+
+
+_CA_METHODS = {"nar": "fixed:r:", "flat": "fixed:", "text": "text:"}
+
+
+def _content_address(value, path):
+    """A path's content address as Nix's database writes it (``fixed:r:sha256:<nix32>``):
+    the string Nix gave, or the object newer Nix gives (``{"method", "hash"}``), or None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("method") in _CA_METHODS and "hash" in value:
+        return _CA_METHODS[value["method"]] + "sha256:" + nar.nix32_encode(
+            bytes.fromhex(nar.hash_hex(value["hash"], path)))
+    raise StrataError("%s: ca %r is no content address strata knows (a string, or {\"method\": nar, flat or text,"
+                      " \"hash\": a SHA-256 hash})" % (path, value))
 
 
 def read_registration(filename):

@@ -7,9 +7,11 @@ string when the owner may execute it) and ``contents``; a symlink is ``symlink``
 is recorded: no times, owners, other permission bits or hard links. Only the hash and the
 length of the stream are needed, so it is hashed as it is produced, never stored.
 
-Nix writes hashes in its own base-32: the alphabet below, the last byte's bits first.
+Nix writes hashes in its own base-32: the alphabet below, the last byte's bits first; in
+base16 and base64 too, and as SRI (``sha256-`` and base64) in path-info JSON.
 """
 
+import base64
 import os
 import stat
 import struct
@@ -59,17 +61,34 @@ def nix32_decode(text, size=32):
     return bytes(digest)
 
 
-def hash_hex(nar_hash_text):
-    """The base16 digest of a narHash as Nix gives it: ``sha256:`` and nix32 or base16."""
-    algorithm, _, encoded = nar_hash_text.partition(":")
-    if algorithm != "sha256" or not encoded:
-        raise StrataError("narHash %r: expected sha256:<hash>" % nar_hash_text)
-    if len(encoded) == 64:
-        return encoded.lower()
+def hash_hex(nar_hash_text, where="a store path"):
+    """The base16 digest of a SHA-256 hash as any Nix hands it over: ``sha256:`` and nix32
+    (what exportReferencesGraph writes), base16 or base64, or SRI (``sha256-`` and base64,
+    what path-info JSON writes); `where` (the store path) is named in the error."""
+    if isinstance(nar_hash_text, str):
+        for prefix in ("sha256:", "sha256-"):
+            if nar_hash_text.startswith(prefix):
+                digest = _digest(nar_hash_text[len(prefix):], sri=prefix == "sha256-")
+                if digest is not None:
+                    return digest.hex()
+    raise StrataError("%s: narHash %r is no SHA-256 hash strata knows (sha256:<nix32, base16 or base64>, or"
+                      " sha256-<base64>)" % (where, nar_hash_text))
+
+
+def _digest(encoded, sri):
+    """The 32 bytes `encoded` says, in base64 (all an SRI hash may be), or by its length in
+    base16 (64 characters), nix32 (52) or base64 (44); None where it is none of them."""
     try:
-        return nix32_decode(encoded).hex()
-    except ValueError as error:
-        raise StrataError("narHash %r: %s" % (nar_hash_text, error))
+        if len(encoded) == 64 and not sri:
+            return bytes.fromhex(encoded)
+        if len(encoded) == 52 and not sri:
+            return nix32_decode(encoded)
+        if len(encoded) == 44:
+            digest = base64.b64decode(encoded, validate=True)
+            return digest if len(digest) == 32 else None
+    except ValueError:
+        return None
+    return None
 
 
 class _Sink(HashingSink):

@@ -121,7 +121,7 @@ def _base_rows(filename):
 
 
 def _hex_of(hash_text):
-    return nar.hash_hex(hash_text)
+    return nar.hash_hex(hash_text, "the base image's Nix database")
 
 
 def database_root(directory, graph, paths, roots, registration_time, store_dir, base_db=None):
@@ -147,6 +147,6 @@ def database_root(directory, graph, paths, roots, registration_time, store_dir, 
 def _nar_info(info):
     """(base16 NAR hash, NAR size): Nix's where it gave them, else serialised here."""
     if info.nar_hash is not None and info.nar_size is not None:
-        return nar.hash_hex(info.nar_hash), info.nar_size
+        return nar.hash_hex(info.nar_hash, info.path), info.nar_size
     digest, size = nar.nar_hash(info.path)
     return digest.hex(), size

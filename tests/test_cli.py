@@ -143,3 +143,33 @@ def test_an_output_in_a_directory_that_does_not_exist(tmp_path):
     run = builder("build-image", write_spec(tmp_path, closure(tmp_path)), "--out", str(out))
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.strip() == "strata: error: %s: the output's directory %s does not exist" % (out, out.parent)
+
+
+def test_an_sri_nar_hash_graph_gives_the_image_a_nix32_graph_gives(tmp_path):
+    """A Nix that writes narHash as SRI (path-info JSON's encoding) into .attrs.json: the
+    image with a Nix database is the same, byte for byte, as from this Nix's nix32."""
+    import base64
+    import sqlite3
+    from builder import nar
+    document = closure(tmp_path)
+    for item in document["closure"]:
+        digest, size = nar.nar_hash(item["path"])
+        item.update(narHash="sha256:" + nar.nix32_encode(digest), narSize=size, closureSize=size)
+    sri = json.loads(json.dumps(document))
+    for item in sri["closure"]:
+        item["narHash"] = "sha256-" + base64.b64encode(nar.nix32_decode(item["narHash"][7:])).decode()
+        del item["closureSize"]
+    images = []
+    for name, spec in (("nix32", document), ("sri", sri)):
+        out = tmp_path / (name + ".tar")
+        finished = builder("build-image", write_spec(tmp_path, dict(spec, includeNixDB=True), name + ".json"),
+                           "--out", str(out))
+        assert finished.returncode == 0, finished.stderr
+        images.append(out.read_bytes())
+    assert images[0] == images[1]
+    with tarfile.open(tmp_path / "sri.tar") as image:
+        manifest = json.load(image.extractfile("manifest.json"))[0]
+        with tarfile.open(fileobj=image.extractfile(manifest["Layers"][-1])) as layer:
+            (tmp_path / "db.sqlite").write_bytes(layer.extractfile("nix/var/nix/db/db.sqlite").read())
+    hashes = [row[0] for row in sqlite3.connect(str(tmp_path / "db.sqlite")).execute("select hash from ValidPaths")]
+    assert hashes and all(value.startswith("sha256:") and len(value) == 71 for value in hashes), "base16, as Nix's"

@@ -413,3 +413,18 @@ def test_inputs_an_image_cannot_hold_are_one_clear_error(attr, message):
     failed = nix_build(attr, expression=DOCKERTOOLS)
     errors = [line for line in failed.stderr.splitlines() if line.startswith("strata: error:")]
     assert failed.returncode != 0 and len(errors) == 1 and message in errors[0], failed.stderr
+
+
+def test_in_a_flake_pure_evaluation_asks_for_the_system(tmp_path):
+    (tmp_path / "flake.nix").write_text("""{
+  inputs.strata.url = "path:%s";
+  outputs = { self, strata }: {
+    without = (strata.lib { python3 = "/usr/bin/python3"; }).buildImage { name = "x"; };
+    given = (strata.lib { python3 = "/usr/bin/python3"; system = "x86_64-linux"; }).buildImage { name = "x"; };
+  };
+}""" % REPO)
+    nix = ["nix", "--extra-experimental-features", "nix-command flakes", "eval", "--raw"]
+    without = subprocess.run(nix + [".#without.drvPath"], cwd=tmp_path, capture_output=True, text=True)
+    assert without.returncode != 0 and "strata: pass `system`" in without.stderr and "pure evaluation" in without.stderr
+    given = subprocess.run(nix + [".#given.drvPath"], cwd=tmp_path, capture_output=True, text=True)
+    assert given.returncode == 0 and given.stdout.endswith("-docker-image-x.tar.drv"), given.stderr
