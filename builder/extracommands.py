@@ -22,7 +22,7 @@ import os
 
 from . import fstree
 from .errors import StrataError
-from .spec import this_interpreter
+from .interpreter import this_interpreter
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ from .errors import StrataError
 from .layer import MEDIA_TYPES, Layer, TarPlan, owners, write_layer
 from .output import output_directory, output_file
 from .overbase import not_in_base, over_base
-from .spec import Fields
+from .fields import Fields
 from .tarwriter import Owner, numeric_owner
 
 RECORD = "layer.json"

@@ -31,7 +31,7 @@ import re
 
 from . import fstree
 from .errors import StrataError
-from .spec import Fields
+from .fields import Fields
 from .tarwriter import Owner, numeric_owner
 
 FIELDS = ("path", "regex", "mode", "uid", "gid", "uname", "gname")

@@ -22,7 +22,7 @@ from . import extracommands, fstree
 from .errors import StrataError
 from .export import final_entries
 from .overbase import placed
-from .spec import this_interpreter
+from .interpreter import this_interpreter
 
 # Run under fakeroot: the owner of each path in a JSON file, recorded in fakeroot's books.
 _SET_OWNERS = """

@@ -94,12 +94,13 @@ A base image to read (BaseSpec; read-base-image):
 import collections
 import json
 import os
-import sys
 import time
 
-from . import naming
+from . import naming, streams
 from .errors import StrataError
-from . import streams
+from .fields import Fields
+from .imageconfig import check_architecture, container_config
+from .interpreter import this_interpreter
 from .streams import COMPRESSORS
 
 ImageSpec = collections.namedtuple("ImageSpec", [
@@ -139,40 +140,7 @@ ShellSpec = collections.namedtuple(
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
-MAX_ID = (1 << 32) - 2
-"""The largest user or group id: 2^32 - 1 is (uid_t) -1, which chown takes as "no change"."""
-
 DEFAULT_CREATED = "1970-01-01T00:00:01Z"
-
-# The container config fields of the Docker and OCI image specs (and of Docker's container
-# config, which images carry too), with their JSON types.
-_LIST_OF_STRINGS = "a list of strings"
-_COMMAND = "a list of strings, or a string"
-_STRING = "a string"
-_STRING_MAP = "an object of strings"
-_SET = "an object whose values are {}"
-_BOOLEAN = "a boolean"
-_INTEGER = "an integer"
-_HEALTHCHECK = "an object with Test (a list of strings) and the integers Interval, Timeout, StartPeriod, " \
-    "StartInterval, Retries"
-CONFIG_FIELDS = {
-    "User": _STRING, "ExposedPorts": _SET, "Env": _LIST_OF_STRINGS, "Entrypoint": _COMMAND,
-    "Cmd": _COMMAND, "Volumes": _SET, "WorkingDir": _STRING, "Labels": _STRING_MAP,
-    "StopSignal": _STRING, "StopTimeout": _INTEGER, "Shell": _COMMAND, "OnBuild": _LIST_OF_STRINGS,
-    "Healthcheck": _HEALTHCHECK, "ArgsEscaped": _BOOLEAN, "Memory": _INTEGER,
-    "MemorySwap": _INTEGER, "CpuShares": _INTEGER, "Hostname": _STRING, "Domainname": _STRING,
-    "AttachStdin": _BOOLEAN, "AttachStdout": _BOOLEAN, "AttachStderr": _BOOLEAN, "Tty": _BOOLEAN,
-    "OpenStdin": _BOOLEAN, "StdinOnce": _BOOLEAN, "Image": _STRING, "NetworkDisabled": _BOOLEAN,
-    "MacAddress": _STRING,
-}
-_CANONICAL = {name.lower(): name for name in CONFIG_FIELDS}
-_HEALTHCHECK_FIELDS = {"Test": _LIST_OF_STRINGS, "Interval": _INTEGER, "Timeout": _INTEGER,
-                       "StartPeriod": _INTEGER, "StartInterval": _INTEGER, "Retries": _INTEGER}
-
-GOARCH = ("386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64",
-          "ppc64le", "riscv64", "s390x", "wasm")
-"""The architectures an image may name: Go's GOARCH values, as the OCI image spec asks."""
-
 
 def load(filename):
     """The parsed JSON document in `filename`, with errors that name the file and line."""
@@ -267,7 +235,7 @@ def _accounts(fields, key):
 
 def _perms(fields):
     """``perms``: a list of rules (see perms)."""
-    from . import perms  # here, not above: perms checks its rules with Fields
+    from . import perms  # here, not above: most specs have no rules, and every start pays the imports
     return perms.rules(fields.get("perms", list, []))
 
 
@@ -349,60 +317,6 @@ def use_tools(document):
     streams.ZSTD_BINARY["path"] = Fields(document).get("zstd", str, None)
 
 
-def container_config(config):
-    """The config object in canonical form. Field names are matched without regard to case,
-    as Docker reads them (``cmd`` is ``Cmd``), and written in their canonical case; ``Cmd``,
-    ``Entrypoint`` and ``Shell`` given as a string are a list of that one string, as Docker
-    reads them. An unknown field, a wrong type, or a value a runtime would refuse only when
-    the container starts is an error here: a misspelt field would otherwise be silently
-    dropped by every runtime."""
-    if config is None:
-        return {}
-    canonical = {}
-    for key, value in config.items():
-        name = _CANONICAL.get(key.lower())
-        if name is None:
-            raise StrataError("config.%s: not a container config field (known: %s)"
-                              % (key, ", ".join(sorted(CONFIG_FIELDS))))
-        if name in canonical:
-            raise StrataError("config.%s: given twice (as %s too); field names are read without regard to case"
-                              % (key, next(other for other in config if _CANONICAL.get(other.lower()) == name)))
-        expected = CONFIG_FIELDS[name]
-        if expected == _COMMAND and isinstance(value, str):
-            value = [value]
-        if not _has_type(value, expected):
-            raise StrataError("config.%s: expected %s, got %s" % (key, expected, json.dumps(value)))
-        canonical[name] = value
-    _check_values(canonical)
-    return canonical
-
-
-def _check_values(config):
-    for entry in config.get("Env", []):
-        if "=" not in entry or entry.startswith("="):
-            raise StrataError("config.Env: %r is not NAME=VALUE" % entry)
-    working_dir = config.get("WorkingDir")
-    if working_dir and not working_dir.startswith("/"):
-        raise StrataError("config.WorkingDir: %r is not an absolute path, which every runtime refuses" % working_dir)
-    for port in config.get("ExposedPorts", {}):
-        number, _, protocol = port.partition("/")
-        low, _, high = number.partition("-")
-        if not (low.isdigit() and (not high or high.isdigit()) and protocol in ("", "tcp", "udp", "sctp")):
-            raise StrataError("config.ExposedPorts: %r is not PORT, PORT/tcp, PORT/udp or PORT/sctp" % port)
-
-
-def check_architecture(architecture):
-    if architecture not in GOARCH:
-        raise StrataError("architecture: %r is not a GOARCH name (known: %s)" % (architecture, ", ".join(GOARCH)))
-    return architecture
-
-
-def this_interpreter():
-    """This Python's executable. In a Nix build sys.executable is empty (Nix starts the
-    builder with a bare name and no PATH), so ask the kernel."""
-    return sys.executable or os.readlink("/proc/self/exe")
-
-
 def parse_time(text, field):
     """Seconds since the epoch (negative before 1970) of an RFC 3339 time such as
     ``1970-01-01T00:00:01Z``, years 1 to 9999."""
@@ -481,93 +395,6 @@ def _file_time(seconds, field, given):
     return seconds
 
 
-def _has_type(value, expected):
-    if expected == _STRING:
-        return isinstance(value, str)
-    if expected in (_LIST_OF_STRINGS, _COMMAND):
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if expected == _STRING_MAP:
-        return isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
-    if expected == _SET:
-        return isinstance(value, dict) and all(item == {} for item in value.values())
-    if expected == _BOOLEAN:
-        return isinstance(value, bool)
-    if expected == _INTEGER:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected == _HEALTHCHECK:
-        return isinstance(value, dict) and all(
-            key in _HEALTHCHECK_FIELDS and _has_type(item, _HEALTHCHECK_FIELDS[key]) for key, item in value.items())
-    raise AssertionError(expected)
 
 
-class Fields:
-    """Typed access to the spec's fields; a missing field without a default is an error."""
 
-    _REQUIRED = object()
-
-    def __init__(self, document):
-        if not isinstance(document, dict):
-            raise StrataError("spec: expected a JSON object, got %s" % type(document).__name__)
-        self.document = document
-
-    def get(self, key, types, default=_REQUIRED):
-        value = self.document.get(key)
-        if value is None:
-            if default is self._REQUIRED:
-                raise StrataError("%s: missing" % key)
-            return default
-        if not isinstance(value, types) or (isinstance(value, bool) and types in (int, (int, str))):
-            raise StrataError("%s: expected %s, got %s" % (key, _type_names(types), json.dumps(value)))
-        _no_nul(value, key)
-        return value
-
-    def string_list(self, key):
-        value = self.get(key, list, [])
-        for item in value:
-            if not isinstance(item, str):
-                raise StrataError("%s: expected a list of store paths, got %s" % (key, json.dumps(item)))
-        return value
-
-    def size(self, key):
-        value = self.get(key, int)
-        if value < 0:
-            raise StrataError("%s: %d is not a size" % (key, value))
-        return value
-
-    def digest(self, key):
-        value = self.get(key, str)
-        if not (value.startswith("sha256:") and len(value) == 71 and all(c in "0123456789abcdef" for c in value[7:])):
-            raise StrataError("%s: %r is not a sha256 digest" % (key, value))
-        return value
-
-    def owner_id(self, key, default=0):
-        value = self.get(key, int, default)
-        if value is not None and not 0 <= value <= MAX_ID:
-            raise StrataError("%s: %d is not a user or group id (0 to %d)" % (key, value, MAX_ID))
-        return value
-
-    def choice(self, key, choices, default=_REQUIRED):
-        value = self.get(key, str, default)
-        if value not in choices:
-            raise StrataError("%s: %r is not one of %s" % (key, value, ", ".join(sorted(choices))))
-        return value
-
-
-def _type_names(types):
-    names = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean"}
-    if isinstance(types, tuple):
-        return " or ".join(names[t] for t in types)
-    return names[types]
-
-
-def _no_nul(value, key):
-    """A NUL byte ends a C string: no path, name, argument or variable may hold one."""
-    if isinstance(value, str) and "\0" in value:
-        raise StrataError("%s: %s holds a NUL byte" % (key, json.dumps(value)))
-    if isinstance(value, list):
-        for item in value:
-            _no_nul(item, key)
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            _no_nul(name, key)
-            _no_nul(item, "%s.%s" % (key, name))

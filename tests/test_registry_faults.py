@@ -7,14 +7,12 @@ import base64
 import json
 import os
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from builder.errors import StrataError
-from builder.registry import cli, client, locations, push, sources, transport
+from builder.registry import cli, client, locations, push, transport
 from conftest import registry_server, run
 from servers import FaultyProxy, RawServer, Server, certificate, never_answer, tiny_layout
 
