@@ -34,7 +34,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
 import closure as synthetic  # noqa: E402
-from builder import graph as graphs, layering  # noqa: E402
+from builder.nix import graph as graphs, layering  # noqa: E402
 
 
 def measured(function):
@@ -181,7 +181,7 @@ JOBS = 2
 # The builder as the Nix functions start it: isolated, no site-packages, its bytecode
 # compiled beforehand as the strata-builder-compiled derivation has it (see main).
 BUILDER = [sys.executable, "-I", "-S", "-B", "-c",
-           "import sys; sys.path.insert(0, %r); from builder.cli import main; sys.exit(main(sys.argv[1:]))" % REPO]
+           "import sys; sys.path.insert(0, %r); from builder.commands.cli import main; sys.exit(main(sys.argv[1:]))" % REPO]
 
 
 def strata_per_layer(root, closure, paths, compressor, max_layers):

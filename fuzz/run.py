@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mutations import mutate  # noqa: E402
 from targets import TARGETS  # noqa: E402
 
-from builder.errors import StrataError  # noqa: E402  (targets put the repository on the path)
+from builder.core.errors import StrataError  # noqa: E402  (targets put the repository on the path)
 
 CASE_SECONDS = 20
 MEMORY = 1 << 30

@@ -18,11 +18,12 @@ import tarfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from builder import cli, graph, layering, spec  # noqa: E402  (the repository's builder, found above)
-from builder.errors import StrataError  # noqa: E402
-from builder.baseimage import read_base_image  # noqa: E402
-from builder.export import export_image  # noqa: E402
-from builder.layerbuild import planned_groups, read_layer_plan, read_record  # noqa: E402
+from builder.commands import cli, spec  # noqa: E402  (the repository's builder, found above)
+from builder.nix import graph, layering
+from builder.core.errors import StrataError  # noqa: E402
+from builder.image.baseimage import read_base_image  # noqa: E402
+from builder.commands.export import export_image  # noqa: E402
+from builder.commands.layerbuild import planned_groups, read_layer_plan, read_record  # noqa: E402
 from builder.registry import reference  # noqa: E402
 
 STORE = "/nix/store/"

@@ -154,7 +154,7 @@ rec {
       builder = interpreter;
       # -I -S: no user site, no site-packages, no PYTHON* variables: the standard library only.
       args = [ "-I" "-S" "-B" "-c"
-        "import sys; sys.path.insert(0, '${compiled}'); from builder.cli import main; sys.exit(main(sys.argv[1:]))"
+        "import sys; sys.path.insert(0, '${compiled}'); from builder.commands.cli import main; sys.exit(main(sys.argv[1:]))"
         command ];
       __structuredAttrs = true;
     } // (if zstd != null then { inherit zstd; } else { }) // attrs);

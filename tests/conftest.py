@@ -112,7 +112,7 @@ def cache_of_the_tests(tmp_path_factory):
 def stop_layer_workers():
     """Tests that write layers in this process fork its worker processes; stop them at the end."""
     yield
-    from builder import workers
+    from builder.tar import workers
     workers.close_shared_pool()
 
 

@@ -10,11 +10,11 @@ import tarfile
 
 import pytest
 
-from builder import spec
-from builder.baseimage import BaseImage, read_base_image
-from builder.errors import StrataError
-from builder.export import export_image
-from builder.layeredimage import build_layered_image
+from builder.commands import spec
+from builder.image.baseimage import BaseImage, read_base_image
+from builder.core.errors import StrataError
+from builder.commands.export import export_image
+from builder.commands.layeredimage import build_layered_image
 
 
 def entry(name, data=b"", kind=tarfile.REGTYPE, linkname="", mode=0o644):

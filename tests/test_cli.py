@@ -150,7 +150,7 @@ def test_an_sri_nar_hash_graph_gives_the_image_a_nix32_graph_gives(tmp_path):
     image with a Nix database is the same, byte for byte, as from this Nix's nix32."""
     import base64
     import sqlite3
-    from builder import nar
+    from builder.nix import nar
     document = closure(tmp_path)
     for item in document["closure"]:
         digest, size = nar.nar_hash(item["path"])

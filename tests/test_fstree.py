@@ -5,8 +5,10 @@ import tarfile
 
 import pytest
 
-from builder import fstree, layer, tarwriter
-from builder.errors import StrataError
+from builder.layers import layer
+from builder.tar import tarwriter
+from builder.tree import fstree
+from builder.core.errors import StrataError
 
 
 def make(root, spec):

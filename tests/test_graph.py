@@ -1,7 +1,7 @@
 import pytest
 
-from builder import graph
-from builder.errors import StrataError
+from builder.nix import graph
+from builder.core.errors import StrataError
 
 A, B, C = "/nix/store/aaa-a", "/nix/store/bbb-b", "/nix/store/ccc-c"
 

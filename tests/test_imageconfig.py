@@ -1,6 +1,7 @@
 import json
 
-from builder import imageconfig, spec
+from builder.commands import spec
+from builder.image import imageconfig
 
 
 def test_config_is_canonical_and_carries_only_diff_ids():

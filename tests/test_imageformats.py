@@ -3,9 +3,9 @@ import io
 
 import pytest
 
-from builder import imageformats
-from builder.errors import StrataError
-from builder.layer import Layer
+from builder.image import imageformats
+from builder.core.errors import StrataError
+from builder.layers.layer import Layer
 
 
 def known_blob(recorded, written):

@@ -1,7 +1,7 @@
 import pytest
 
-from builder.errors import StrataError
-from builder.imagetree import ImageTree, Node, normal_name
+from builder.core.errors import StrataError
+from builder.tree.imagetree import ImageTree, Node, normal_name
 
 
 def node(kind, target=None, layer=0):

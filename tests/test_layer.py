@@ -8,8 +8,10 @@ import zlib
 
 import pytest
 
-from builder import filedata, fstree, layer, storetar, tarwriter, workers
-from builder.errors import StrataError
+from builder.layers import layer, storetar
+from builder.tar import filedata, tarwriter, workers
+from builder.tree import fstree
+from builder.core.errors import StrataError
 
 OWNER = tarwriter.ROOT
 

@@ -19,7 +19,9 @@ import tarfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from builder import fstree, layer, tarwriter
+from builder.layers import layer
+from builder.tar import tarwriter
+from builder.tree import fstree
 
 BLOCK_SIZES = [0, 1, 511, 512, 513, 1024, 3000]
 EXT4_LAST_SECOND = (1 << 34) - (1 << 31) - 1

@@ -9,10 +9,10 @@ import tarfile
 
 import pytest
 
-from builder import spec
-from builder.errors import StrataError
-from builder.layerbuild import build_layer, plan_layers, read_record
-from builder.layeredimage import build_layered_image, write_stream_script
+from builder.commands import spec
+from builder.core.errors import StrataError
+from builder.commands.layerbuild import build_layer, plan_layers, read_record
+from builder.commands.layeredimage import build_layered_image, write_stream_script
 
 
 @pytest.fixture
@@ -159,8 +159,8 @@ def test_a_layer_whose_references_are_not_in_the_graph(store):
 
 
 def test_declared_accounts_merge_with_the_roots_own_and_refuse_clashes(tmp_path):
-    from builder import accounts
-    from builder import fstree
+    from builder.tree import accounts
+    from builder.tree import fstree
     package = tmp_path / "pkg" / "etc"
     package.mkdir(parents=True)
     (package / "passwd").write_text("root:x:0:0::/root:/bin/sh\nweb:x:33:33::/var/www:/bin/false\n")

@@ -4,8 +4,8 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from builder import graph, layering
-from builder.errors import StrataError
+from builder.nix import graph, layering
+from builder.core.errors import StrataError
 
 
 def make_graph(sizes, edges):

@@ -1,7 +1,7 @@
 import pytest
 
-from builder import naming
-from builder.errors import StrataError
+from builder.image import naming
+from builder.core.errors import StrataError
 
 
 @pytest.mark.parametrize("given, expected", [

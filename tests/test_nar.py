@@ -6,8 +6,8 @@ import subprocess
 import pytest
 from hypothesis import given, strategies as st
 
-from builder import nar
-from builder.errors import StrataError
+from builder.nix import nar
+from builder.core.errors import StrataError
 from conftest import nix_build
 
 

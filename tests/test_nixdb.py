@@ -3,8 +3,8 @@ import sqlite3
 
 import pytest
 
-from builder import graph, nixdb
-from builder.errors import StrataError
+from builder.nix import graph, nixdb
+from builder.core.errors import StrataError
 
 
 def small_graph(tmp_path):

@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from hypothesis import given, settings, strategies
 
-from builder import spec
-from builder.errors import StrataError
-from builder.nixshell import attrs_shell, write_shell_files
+from builder.commands import spec
+from builder.core.errors import StrataError
+from builder.nix.nixshell import attrs_shell, write_shell_files
 
 BASH = "/bin/bash"
 TEXT = strategies.text(strategies.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=40)

@@ -1,10 +1,10 @@
 import hashlib
 import os
 
-from builder import fstree
-from builder.imagetree import ImageTree, Node
-from builder.overbase import over_base
-from builder.tarwriter import ROOT
+from builder.tree import fstree
+from builder.tree.imagetree import ImageTree, Node
+from builder.tree.overbase import over_base
+from builder.tar.tarwriter import ROOT
 
 
 def base_tree(tmp_path):

@@ -10,10 +10,11 @@ import tarfile
 
 import pytest
 
-from builder import perms, spec
-from builder.errors import StrataError
-from builder.layerbuild import build_layer, read_record
-from builder.layeredimage import build_layered_image, write_stream_script
+from builder.commands import spec
+from builder.tree import perms
+from builder.core.errors import StrataError
+from builder.commands.layerbuild import build_layer, read_record
+from builder.commands.layeredimage import build_layered_image, write_stream_script
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@
 
 import pytest
 
-from builder import graph, pipeline
-from builder.errors import StrataError
+from builder.nix import graph, pipeline
+from builder.core.errors import StrataError
 
 S = "/nix/store/"
 PATHS = {name: S + "%032d-%s" % (index, name)

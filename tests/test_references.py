@@ -1,6 +1,7 @@
 import os
 
-from builder import fstree, graph, references
+from builder.nix import graph, references
+from builder.tree import fstree
 
 A = "/nix/store/" + "a" * 32 + "-busybox"
 B = "/nix/store/" + "0123456789abcdfghijklmnpqrsvwxyz" + "-lib"

@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 
-from builder.errors import StrataError
+from builder.core.errors import StrataError
 from builder.registry import credentials, locations, reference, secrets
 from conftest import REPO
 

@@ -150,7 +150,7 @@ def test_dropped_connections_and_5xx_are_tried_again_and_uploads_go_on(tmp_path,
 
 
 def test_a_push_that_fails_tags_nothing(tmp_path, monkeypatch):
-    from builder.errors import StrataError
+    from builder.core.errors import StrataError
     from builder.registry import client, push, sources
     monkeypatch.setattr(client, "FIRST_WAIT", 0.01)
     with registry_server(tmp_path / "registry") as (address, log, _):

@@ -1,7 +1,7 @@
 import pytest
 
-from builder import spec
-from builder.errors import StrataError
+from builder.commands import spec
+from builder.core.errors import StrataError
 
 OUT = "/nix/store/4k0pklpl2asx6jzfg62232iq38cv3jw0-docker-image-x.tar"
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from builder import streams
-from builder.errors import StrataError
+from builder.tar import streams
+from builder.core.errors import StrataError
 
 
 def test_gzip_header_has_no_time_no_name_and_decompresses():

@@ -1,4 +1,4 @@
-from builder import symlinks
+from builder.tree import symlinks
 
 
 def resolver(links):

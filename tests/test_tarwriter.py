@@ -5,7 +5,7 @@ import tarfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from builder import tarwriter
+from builder.tar import tarwriter
 
 OWNER = tarwriter.Owner(0, 0, "root", "root")
 

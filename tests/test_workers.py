@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from builder import workers
-from builder.errors import StrataError
+from builder.tar import workers
+from builder.core.errors import StrataError
 
 
 def numbers(job, stripe=0, stripes=1):

@@ -14,8 +14,8 @@ import re
 import threading
 import urllib.parse
 
-from ..errors import StrataError
 from . import transport
+from ..core.errors import StrataError
 
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,16384}")
 """RFC 6750's b64token (a JWT's three base64url parts joined by dots is one)."""

@@ -13,8 +13,8 @@ streamed into the loader, never written to disk; or ``oci:``, ``oci-archive:``, 
 
 import sys
 
-from .. import workers
-from ..errors import StrataError
+from ..core.errors import StrataError
+from ..tar import workers
 
 USAGE = ("usage: python3 -m builder.registry copy IMAGE docker://HOST[:PORT]/REPOSITORY[:TAG] | containers-storage:"
          " | docker-daemon: [--creds USER:PASSWORD] [--dest-tls-verify=false] [--from REPOSITORY]...")

@@ -20,9 +20,9 @@ import threading
 import time
 import urllib.parse
 
-from ..errors import StrataError
-from ..imageformats import digest as digest_of
 from . import auth, transport
+from ..core.errors import StrataError
+from ..image.imageformats import digest as digest_of
 from .secrets import Secrets
 
 ATTEMPTS = 5

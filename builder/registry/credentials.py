@@ -10,7 +10,7 @@ import base64
 import json
 import os
 
-from ..errors import StrataError
+from ..core.errors import StrataError
 
 
 def find(host, creds=None, environ=os.environ):

@@ -3,9 +3,9 @@ blobs under Docker's media types (schema 2), and a manifest list for an image in
 
 import json
 
-from ..errors import StrataError
-from ..imageconfig import canonical_json
-from ..imageformats import digest
+from ..core.errors import StrataError
+from ..image.imageconfig import canonical_json
+from ..image.imageformats import digest
 
 MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

@@ -6,7 +6,7 @@ skopeo, from the archive or layout as it is."""
 import os
 import subprocess
 
-from ..errors import StrataError
+from ..core.errors import StrataError
 from .sources import is_stream_script
 
 

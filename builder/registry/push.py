@@ -10,10 +10,10 @@ error raised passes through the secrets' redaction. Progress goes to stderr, a l
 import concurrent.futures
 import threading
 
-from .. import progress
-from ..errors import StrataError
-from ..imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
 from . import credentials, docker, locations, reference, transport
+from ..core import progress
+from ..core.errors import StrataError
+from ..image.imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
 from .client import Registry
 from .secrets import Secrets
 from .sources import Index

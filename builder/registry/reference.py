@@ -7,8 +7,8 @@ is refused without echoing any of it."""
 import collections
 import re
 
-from .. import naming
-from ..errors import StrataError
+from ..core.errors import StrataError
+from ..image import naming
 
 Destination = collections.namedtuple("Destination", "host repository tag")
 """`host` as ``name[:port]`` (how auth files key it); `repository` its path; `tag`."""

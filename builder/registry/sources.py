@@ -10,8 +10,8 @@ import os
 import subprocess
 import tarfile
 
-from ..errors import StrataError
-from ..imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest, oci_manifest
+from ..core.errors import StrataError
+from ..image.imageformats import CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest, oci_manifest
 
 PIECE = 1 << 20
 
@@ -95,7 +95,7 @@ def _from_stream_script(path):
         document = json.loads(subprocess.run([path, "--strata-document"], capture_output=True, check=True).stdout)
     except (OSError, subprocess.CalledProcessError, ValueError, RecursionError) as error:
         raise StrataError("%s: not a stream script strata wrote (%s)" % (path, error))
-    from ..streaming import regenerated_chunks  # here: only streams need the store writer
+    from ..commands.streaming import regenerated_chunks  # here: only streams need the store writer
     config = document["config"].encode("utf-8")
     layers = [Blob(entry["layer"]["digest"], entry["layer"]["size"], entry["layer"]["media_type"],
                    _file_chunks(entry["blob"]) if entry["blob"] else regenerated_chunks(entry, PIECE),
