@@ -23,12 +23,12 @@
 #   uid gid uname gname   owner of the files outside /nix: 0 0 "root" "root"
 #   extraCommands         shell run in (a copy of) the layer's root before it is written
 #   users groups          { }: declared accounts, e.g. users.app = { uid = 1000; home = "/home/app"; };
-#                         groups.staff.gid = 50; (see builder/accounts.py): /etc/passwd, group,
+#                         groups.staff.gid = 50; (see builder/tree/accounts.py): /etc/passwd, group,
 #                         shadow, gshadow, nsswitch.conf, homes owned by their users, /tmp 1777
 #   perms                 [ ]: modes and owners of chosen files, store paths included, set as
 #                         the layer is written (no fakeroot): a list of { path; regex ? ".*";
 #                         mode ? null; uid ? null; gid ? null; uname ? null; gname ? null; },
-#                         nix2container's shape (see builder/perms.py and the README)
+#                         nix2container's shape (see builder/tree/perms.py and the README)
 #   runAsRoot             null: shell run as root with the image's root as / (the base image
 #                         unpacked, copyToRoot copied over it, the store visible), under
 #                         fakeroot and proot, no VM: what it adds, changes (owners too) and

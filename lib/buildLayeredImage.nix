@@ -12,7 +12,7 @@
 #   fakeRootCommands      "": shell run under fakeroot in the top layer's root after
 #                         extraCommands; the owners it sets are kept (needs fakeroot)
 #   enableFakechroot      false; true runs fakeRootCommands with the top layer's root as / (proot)
-#   layeringPipeline      null; dockerTools' layering steps (see builder/pipeline.py) instead of
+#   layeringPipeline      null; dockerTools' layering steps (see builder/nix/pipeline.py) instead of
 #                         strata's grouping
 # and strata's own:
 #   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
@@ -22,7 +22,7 @@
 #                         `cp $(nix-build -A img.plan) layers.json`, then layerPlan = ./layers.json):
 #                         every store path keeps the layer a path of its name (without hash and
 #                         version) had, and a new one joins the layer of a path that refers to
-#                         it, so a release re-sends only what changed (see builder/layering.py)
+#                         it, so a release re-sends only what changed (see builder/nix/layering.py)
 #   importFromDerivation  true: the plan is read back at evaluation and every planned layer
 #                         is a derivation of its own (rebuilding one layer after a change);
 #                         false: for evaluators that forbid import-from-derivation (Hydra's

@@ -3,7 +3,7 @@
 # files for the arguments.
 #
 # The image holds the closure of the derivation's inputs (its attributes name them; its
-# outputs are named without being built), the files of builder/nixshell.py (the rc file,
+# outputs are named without being built), the files of builder/nix/nixshell.py (the rc file,
 # buildDerivation, passAsFile's files, structured attributes), the build user (declared as
 # `users`: no fakeroot), /build owned by it, a world-writable /nix/store and /tmp, /bin/sh
 # (the shell) and /usr/bin/env where strata has an envBinary. The config's Env is the

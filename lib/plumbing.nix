@@ -147,7 +147,7 @@ rec {
 
   # A derivation whose builder is `python3 -m builder <command>`. It uses structured attrs,
   # so Nix writes `attrs` into .attrs.json, which is the builder's JSON spec: the one seam
-  # between Nix and Python, documented in builder/spec.py.
+  # between Nix and Python, documented in builder/commands/spec.py.
   runBuilder = { name, command, attrs }:
     builtins.derivation ({
       inherit name system;
@@ -242,7 +242,7 @@ rec {
   commandsReferences = name: commands:
     if commands == "" then [ ] else [ (writeText "${name}-commands" commands) ];
 
-  # `perms` (see builder/perms.py): a list of rules, each checked here as far as Nix can,
+  # `perms` (see builder/tree/perms.py): a list of rules, each checked here as far as Nix can,
   # its path made a string (a derivation's keeps its context: the layer depends on it) and
   # its unset fields left out, so that a rule reads the same in every layer given it.
   perms = function: rules:

@@ -1,6 +1,6 @@
 """The command line: ``python3 -m builder COMMAND [SPEC] [--out PATH]``.
 
-SPEC is the JSON spec (see builder.spec); inside a Nix build it defaults to the
+SPEC is the JSON spec (see spec); inside a Nix build it defaults to the
 ``.attrs.json`` that Nix writes. A problem with the input is printed as one line on stderr
 with exit status 1; a traceback means a bug in strata.
 """
