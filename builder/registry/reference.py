@@ -18,6 +18,9 @@ _DIGEST = re.compile(r"[^@/]+/[^@]+@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32
 """HOST/REPOSITORY@ALGORITHM:HEX: a digest reference (an '@' before the first '/' is not one)."""
 
 FORM = "docker://HOST[:PORT]/REPOSITORY[:TAG]"
+CREDENTIALS_REFUSED = ("the destination holds an '@': credentials in it (USER:PASSWORD@HOST) are refused and not"
+                       " shown; give them with --creds or an auth file, and the destination as %s" % FORM)
+"""The one error for a destination with credentials in it: it echoes none of the destination."""
 
 
 def parse(destination):
@@ -26,8 +29,7 @@ def parse(destination):
     if "@" in text:
         if _DIGEST.fullmatch(text):
             raise StrataError("%s: push to a tag, not a digest" % destination)
-        raise StrataError("the destination holds an '@': credentials in it (USER:PASSWORD@HOST) are refused and"
-                          " not shown; give them with --creds or an auth file, and the destination as %s" % FORM)
+        raise StrataError(CREDENTIALS_REFUSED)
     host, slash, rest = text.partition("/")
     if not slash or not rest:
         raise StrataError("%s: not a registry destination (%s)" % (destination, FORM))
