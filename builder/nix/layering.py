@@ -65,8 +65,8 @@ def plan(graph, paths, budget, roots=(), previous=None):
         return _ordered(graph, _kept(graph, paths, budget, previous))
     if len(paths) <= budget:
         return _ordered(graph, [[path] for path in paths])
-    costs = _Costs(graph, paths, roots)
     order = _dependencies_first(graph, paths, key=name_key)
+    costs = _Costs(graph, order, roots)
     low, high = 0, STEPS - 1
     while low < high:  # the least threshold whose layers fit
         middle = (low + high) // 2
@@ -81,8 +81,8 @@ def plan(graph, paths, budget, roots=(), previous=None):
 class _Costs:
     """Change sets, sizes and related paths, and what putting a path into a layer costs."""
 
-    def __init__(self, graph, paths, roots):
-        order = _dependencies_first(graph, paths)
+    def __init__(self, graph, order, roots):
+        """`order`: the paths, each after the paths it refers to."""
         bit = {path: 1 << index for index, path in enumerate(order)}
         self.changes = {}  # path -> its change set, a bit mask over `order`
         for path in order:  # what a path refers to comes first (but in a cycle, which Nix has none of)
@@ -100,8 +100,8 @@ class _Costs:
                                 if _popcount(above[path] | bit[path]) >= POPULAR_SHARE * len(order))
         self.root_mask = sum(bit[path] for path in set(roots) if path in bit)
         self.root_weight = len(order) + (POPULAR_WEIGHT - 1) * _popcount(self.popular_mask)
-        self.size = {path: graph[path].nar_size or 0 for path in paths}
-        self.related = _related(graph, paths, self.size)
+        self.size = {path: graph[path].nar_size or 0 for path in order}
+        self.related = _related(graph, order, self.size)
 
     def weight(self, mask):
         """How likely a change rebuilds something in `mask`: the weights of its paths."""

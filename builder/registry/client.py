@@ -278,7 +278,7 @@ class Registry:
     def _origin(self, target):
         """(None, path) for a target on the registry itself, else ((scheme, netloc), path)."""
         url = urllib.parse.urlsplit(target)
-        path = (url.path or "/") + ("?" + url.query if url.query else "")
+        path = _path_and_query(url)
         if not url.netloc or (url.scheme, url.netloc) == (self.scheme, self.host):
             return None, path
         return (url.scheme, url.netloc), path
@@ -307,8 +307,7 @@ class Registry:
         """A Location header as a path on this registry (it may be a whole URL)."""
         if not location:
             raise StrataError("%s: the registry gave no upload location" % self.where())
-        url = urllib.parse.urlsplit(location)
-        return url.path + ("?" + url.query if url.query else "")
+        return _path_and_query(urllib.parse.urlsplit(location))
 
     @staticmethod
     def _with_digest(location, digest):
@@ -333,6 +332,11 @@ def _pieces(chunks, size):
             pending = pending[size:]
     if pending:
         yield pending
+
+
+def _path_and_query(url):
+    """A split URL's path (``/`` for none) and query, as a request on its host names it."""
+    return (url.path or "/") + ("?" + url.query if url.query else "")
 
 
 def _shown(target):

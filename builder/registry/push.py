@@ -34,18 +34,18 @@ def push(image, destination, creds=None, tls_verify=True, mount_from=(), record=
     target = reference.parse(destination)
     user = credentials.find(target.host, creds)
     secrets = Secrets(user)
+    blobs = _blobs_of(image)
     try:
-        _push(image, target, Registry(target.host, target.repository, user, tls_verify,
-                                      lambda line: progress.say(secrets.redact(line)), secrets,
-                                      TIME_BOUND + _blobs_of(image)[1] / transport.MIN_RATE),
+        _push(image, blobs, target, Registry(target.host, target.repository, user, tls_verify,
+                                             lambda line: progress.say(secrets.redact(line)), secrets,
+                                             TIME_BOUND + sum(blob.size for blob in blobs) / transport.MIN_RATE),
               mount_from, record or locations.Record(locations.default_file()))
     except StrataError as error:
         raise StrataError(secrets.redact(str(error))) from None
 
 
-def _push(image, target, registry, mount_from, record):
+def _push(image, blobs, target, registry, mount_from, record):
     members = image.images if isinstance(image, Index) else [image]
-    blobs, _ = _blobs_of(image)
     sent, skipped = _push_blobs(registry, blobs, list(mount_from), record)
     manifests = [(member.manifest, MANIFEST_MEDIA_TYPE) for member in members]
     top = (image.index, INDEX_MEDIA_TYPE) if isinstance(image, Index) else manifests[0]
@@ -63,12 +63,12 @@ def _push(image, target, registry, mount_from, record):
 
 
 def _blobs_of(image):
-    """The distinct blobs of `image`, layers first, and their size in all."""
+    """The distinct blobs of `image`, layers first."""
     blobs = {}
     for member in image.images if isinstance(image, Index) else [image]:
         for blob in member.layers + [member.config]:
             blobs.setdefault(blob.digest, blob)
-    return list(blobs.values()), sum(blob.size for blob in blobs.values())
+    return list(blobs.values())
 
 
 def _put_all(registry, manifests, top, tag, image):

@@ -7,6 +7,8 @@ import json
 import threading
 import urllib.parse
 
+from .auth import basic
+
 REDACTED = "<redacted>"
 
 
@@ -15,13 +17,11 @@ class Secrets:
         self._known = set()
         self._lock = threading.Lock()
         if credentials:
-            user, password = credentials
-            self.add(password)
-            pair = "%s:%s" % (user, password)
+            pair = "%s:%s" % credentials
+            self.add(credentials[1])
             self.add(pair)
-            encoded = pair.encode("utf-8")
-            self.add(base64.b64encode(encoded).decode("ascii"))
-            self.add(base64.urlsafe_b64encode(encoded).decode("ascii"))
+            self.add(basic(credentials))  # as the Authorization header carries it
+            self.add(base64.urlsafe_b64encode(pair.encode("utf-8")).decode("ascii"))
 
     def add(self, secret):
         """Redact `secret` from now on: as it is, URL-quoted, and escaped as JSON writes it."""

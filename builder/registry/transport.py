@@ -94,7 +94,7 @@ class Connection:
         except (OSError, http.client.HTTPException) as error:
             self.close()
             if cut.is_set() or time.monotonic() - started >= limit:
-                raise Failure("no whole answer within %d s" % limit, "timeout")
+                raise _too_long(limit)
             failure = _failure(error)
             failure.sent = sent
             raise failure from error
@@ -102,7 +102,7 @@ class Connection:
             watchdog.cancel()
         if cut.is_set():  # the cut may read as the end of the headers or of the body
             self.close()
-            raise Failure("no whole answer within %d s" % limit, "timeout")
+            raise _too_long(limit)
         if len(data) > ANSWER_LIMIT:
             self.close()
             raise Failure("an answer over %d bytes (the registry API's answers are small); stopped reading it"
@@ -157,6 +157,10 @@ def _pieces(body):
     view = memoryview(body)
     for start in range(0, len(view), _SEND_PIECE):
         yield view[start:start + _SEND_PIECE]
+
+
+def _too_long(limit):
+    return Failure("no whole answer within %d s" % limit, "timeout")
 
 
 def _failure(error):
