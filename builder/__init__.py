@@ -10,6 +10,7 @@ The packages, from the bytes up; each imports only packages below it (and ``core
                layering, layeringPipeline, Nix shell files
     layers/    a layer written once: a tree as tar bytes, with its digests
     image/     names, config, Docker archive and OCI layout, base images
+    inventory/ what an image holds, read back from it; its SBOM (SPDX, CycloneDX)
     commands/  the JSON spec (the one seam) and one module a builder command; cli
     registry/  shipping: the registry client, push, load, the copyTo* scripts' commands
 

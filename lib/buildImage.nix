@@ -42,7 +42,8 @@
 #   nixUid nixGid         0 0: owner of /nix (the store and the database); uid/gid own the rest
 #   meta                  as for any derivation
 #   diskSize buildVMMemorySize  accepted and ignored: they size dockerTools' VM; strata has none
-# passthru: imageName, imageTag, buildArgs, override, and `layer`: as dockerTools', the layer
+# passthru: imageName, imageTag, buildArgs, override, `sbom` (the image's SBOM: a
+# directory of spdx.json and cyclonedx.json, see docs/sbom.md), copyTo*, and `layer`: as dockerTools', the layer
 # of copyToRoot and extraCommands alone (no store paths, no base, no runAsRoot; the declared
 # users and the perms of paths outside the store), a buildLayer built only when asked for
 # (the image writes its layer itself).
@@ -95,6 +96,8 @@ let
   script = if runAsRoot == null then "" else runAsRoot;
 
   configRefs = configReferences imageName config;
+  base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; function = "buildImage"; };
+  closureRoots = roots ++ [ configRefs ] ++ commandsReferences (baseName imageName) (script + extraCommands);
 
   image = runBuilder {
     name = "docker-image-${baseName imageName}.tar";
@@ -110,14 +113,13 @@ let
       includeNixDB = initializeNixDatabase;
       inherit (plumbing) shell toolsPath;
       copyToRoot = roots;
-      base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag; function = "buildImage"; };
+      inherit base;
       storeDir = builtins.storeDir;
       runAsRoot = script;
       inherit users groups;
       perms = plumbing.perms "buildImage" perms;
       inherit (plumbing) fakeroot proot prootBinds;
-      exportReferencesGraph.closure = roots ++ [ configRefs ]
-        ++ commandsReferences (baseName imageName) (script + extraCommands);
+      exportReferencesGraph.closure = closureRoots;
     };
   };
 in
@@ -125,6 +127,12 @@ image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else
   inherit imageName meta;
   imageTag = if tag != null then tag else hashPart image;
   buildArgs = args;
+  sbom = plumbing.sbom {
+    inherit image imageName base;
+    roots = closureRoots;
+    named = roots ++ plumbing.configPackages config;
+    copyToRoot = roots;
+  };
   layer = buildLayer {
     name = "${baseName imageName}-layer";
     copyToRoot = roots;

@@ -43,7 +43,8 @@
 #                         applies in the layer that holds its path (a store path's layer, the
 #                         top layer for a path in the root), and one no layer holds is an error
 #   debug                 accepted; strata's builders always say what they write, on stderr
-# passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs, and `stream`,
+# passthru: imageName, imageTag, layers, customisationLayer, plan, buildArgs, `sbom` (see
+# docs/sbom.md), copyTo*, and `stream`,
 # the streamLayeredImage of the same arguments.
 plumbing:
 let

@@ -190,6 +190,11 @@ else
     imageTag = if tag != null then tag else hashPart image;
     layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];
     buildArgs = args;
+    sbom = plumbing.sbom {
+      inherit image imageName base;
+      roots = planAttrs.exportReferencesGraph.closure;
+      named = roots ++ plumbing.configPackages config;
+    };
   } // (if importFromDerivation then { inherit plan; } else { })
   // (if stream then { isExe = true; } else { })
   // passthru

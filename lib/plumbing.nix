@@ -233,6 +233,61 @@ rec {
     let platform = platformOf system; in
     if platform.architecture == architecture then platform.variant else null;
 
+  # An image's SBOM, its passthru `sbom`: a directory of spdx.json and cyclonedx.json (see
+  # builder/inventory), from the built `image` itself (which store paths its own layers
+  # hold), the closure graph of `roots` (what it was built from: NAR hashes, references)
+  # and the attributes (pname, version, meta, src) of the `named` packages and of their
+  # buildInputs and propagatedBuildInputs, transitively (nixpkgs' runtime inputs: what Nix
+  # can know of a store path without the network); `copyToRoot` the packages whose files
+  # are at / rather than in the store; `base` a readBaseImage or null.
+  sbom = { image, imageName, roots, named, copyToRoot ? [ ], base ? null }:
+    runBuilder {
+      name = "${baseName imageName}-sbom";
+      command = "build-sbom";
+      attrs = {
+        inherit image copyToRoot base;
+        storeDir = builtins.storeDir;
+        packages = map packageFacts (builtins.genericClosure {
+          startSet = map withKey (builtins.filter isDerivation named);
+          operator = item: map withKey (builtins.filter isDerivation
+            (toList (item.buildInputs or [ ]) ++ toList (item.propagatedBuildInputs or [ ])));
+        });
+        exportReferencesGraph.closure = roots;
+      };
+    };
+
+  isDerivation = item: builtins.isAttrs item && item ? outPath;
+  withKey = item: item // { key = builtins.unsafeDiscardStringContext (toString item.outPath); };
+
+  # What an SBOM says of a package the user named, beyond its store path: its pname and
+  # version, its meta's licences, homepage and description, and where its source (or, for
+  # a fixed-output derivation, itself) is fetched from, with the hash Nix checks.
+  packageFacts = item:
+    let
+      meta = item.meta or { };
+      licence = entry:
+        if builtins.isAttrs entry then { spdxId = entry.spdxId or null; name = entry.shortName or entry.fullName or entry.spdxId or null; }
+        else { spdxId = null; name = toString entry; };
+      homepages = toList (meta.homepage or [ ]);
+      fetchedFrom = thing: if thing ? urls then thing.urls else if thing ? url then [ thing.url ] else [ ];
+      fetched = if item ? outputHash then item else if builtins.isAttrs (item.src or null) then item.src else { };
+    in
+    {
+      path = item.outPath;
+      pname = item.pname or null;
+      version = item.version or null;
+      licenses = map licence (toList (meta.license or [ ]));
+      homepage = if homepages == [ ] then null else builtins.head homepages;
+      description = meta.description or null;
+      urls = builtins.filter builtins.isString (toList (fetchedFrom fetched));
+      outputHash = fetched.outputHash or null;
+    };
+
+  # The packages (derivations) a config names as values of its fields, or in their lists.
+  configPackages = config:
+    if !(builtins.isAttrs config) then [ ]
+    else builtins.filter isDerivation (builtins.concatMap toList (builtins.attrValues config));
+
   # A store file of the config's JSON, whose references are the store paths it names.
   configReferences = imageName: config: writeText "${baseName imageName}-config.json" (builtins.toJSON config);
 

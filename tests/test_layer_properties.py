@@ -25,7 +25,7 @@ from builder.tree import fstree
 
 BLOCK_SIZES = [0, 1, 511, 512, 513, 1024, 3000]
 EXT4_LAST_SECOND = (1 << 34) - (1 << 31) - 1
-"""2446-05-10: the last time ext4 keeps (the tar holds any; spec.LAST_FILE_TIME is what
+"""2446-05-10: the last time ext4 keeps (the tar holds any; times.LAST_FILE_TIME is what
 runtimes can set, 2262)."""
 
 

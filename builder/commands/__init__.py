@@ -2,6 +2,7 @@
 and Python, parsed once in spec).
 
     spec          the JSON documents the Nix functions hand over, checked
+    times         RFC 3339 times, and the files' time from mtime, SOURCE_DATE_EPOCH, created
     cli           ``python3 -m builder COMMAND``
     imagebuild    buildImage
     layerbuild    layer derivations, their records, plans, the Nix database layer
@@ -11,4 +12,5 @@ and Python, parsed once in spec).
     export        exportImage and mergeImages
     pull          pullImage
     multiarch     buildMultiArchImage
+    sbombuild     an image's SBOM, as SPDX and CycloneDX documents
 """

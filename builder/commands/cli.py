@@ -31,10 +31,12 @@ COMMANDS = {
                         "write the files that recreate a derivation's build environment (Nix shell images)"),
     "build-multi-arch-image": ("multiarch.build_multi_arch_image", "multiarch",
                                "put images of several platforms into one image index (buildMultiArchImage)"),
+    "build-sbom": ("sbombuild.build_sbom", "sbom", "write an image's SBOM as SPDX and CycloneDX JSON"),
 }
 PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec,
            "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec,
-           "multiarch": specs.multi_arch_spec, "shell": specs.shell_spec}
+           "multiarch": specs.multi_arch_spec, "shell": specs.shell_spec,
+           "sbom": specs.sbom_spec}
 
 
 USAGE = "usage: python3 -m builder %s [SPEC] [--out PATH]"

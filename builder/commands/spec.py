@@ -82,6 +82,14 @@ bash), ``staticPath`` (the shell's directory and the output's bin, before the se
 ``command`` or ``run`` (or neither), the derivation's ``drvBuilder`` and ``drvArgs``, ``passAsFile`` (an object:
 name to value) and ``structuredAttrs`` (its attributes as .attrs.json holds them, or null).
 
+An image's SBOM (SbomSpec; build-sbom, see inventory.sbom): ``image`` (the image it
+describes: an archive, an OCI layout or a stream script), ``closure`` (the graph of what the
+image was built from), ``storeDir``, ``base`` (the base image as read-base-image wrote it, or
+null), ``copyToRoot`` (store paths whose files are at / rather than in the store) and
+``packages``: what the Nix expression knew of the packages it named, each an object with
+``path`` and, where known, ``pname``, ``version``, ``licenses`` (objects with ``spdxId``
+and/or ``name``), ``homepage``, ``description``, ``urls`` and ``outputHash``.
+
 A base image to read (BaseSpec; read-base-image):
 
 ========================  =============================================================
@@ -94,7 +102,6 @@ A base image to read (BaseSpec; read-base-image):
 import collections
 import json
 import os
-import time
 
 from ..core.errors import StrataError
 from ..core.fields import Fields
@@ -103,6 +110,7 @@ from ..image import naming
 from ..image.imageconfig import check_architecture, container_config
 from ..tar import streams
 from ..tar.streams import COMPRESSORS
+from . import times
 
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
@@ -130,6 +138,8 @@ MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
 MultiArchSpec = collections.namedtuple("MultiArchSpec", "out name tag images")
 """Images of several platforms to put in one index (build-multi-arch-image)."""
 
+SbomSpec = collections.namedtuple("SbomSpec", "out image closure store_dir base copy_to_root packages")
+
 PullSpec = collections.namedtuple(
     "PullSpec", "out image_name image_digest os arch variant final_image_name final_image_tag tls_verify skopeo"
                 " ssl_cert_file")
@@ -141,7 +151,6 @@ ShellSpec = collections.namedtuple(
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
 
-DEFAULT_CREATED = "1970-01-01T00:00:01Z"
 
 def load(filename):
     """The parsed JSON document in `filename`, with errors that name the file and line."""
@@ -158,7 +167,7 @@ def image_spec(document, out=None):
     """An ImageSpec from the spec `document` (a dict); `out` overrides ``outputs.out``."""
     fields = Fields(document)
     out = _out(fields, out)
-    created = fields.get("created", str, DEFAULT_CREATED)
+    created = fields.get("created", str, times.DEFAULT_CREATED)
     tag = fields.get("tag", str, None)
     max_layers = fields.get("maxLayers", int, None)
     if max_layers is not None and max_layers < 2:
@@ -172,7 +181,7 @@ def image_spec(document, out=None):
         architecture=check_architecture(fields.get("architecture", str, "amd64")),
         variant=fields.get("variant", str, None),
         os=fields.get("os", str, "linux"),
-        created=format_time(_now() if created == "now" else parse_time(created, "created")),
+        created=times.format_time(times.now() if created == "now" else times.parse_time(created, "created")),
         format=fields.choice("format", FORMATS, "docker-archive"),
         layers=fields.string_list("layers"),
         customisation_layer=fields.get("customisationLayer", str, None),
@@ -206,7 +215,7 @@ def layer_spec(document, out=None, environ=os.environ):
         extra_commands=fields.get("extraCommands", str, ""),
         shell=fields.get("shell", str, None),
         tools_path=fields.get("toolsPath", str, "/usr/bin:/bin"),
-        mtime=_mtime(fields, environ),
+        mtime=times.file_mtime(fields, environ),
         uid=fields.owner_id("uid"), gid=fields.owner_id("gid"),
         uname=fields.get("uname", str, "root"), gname=fields.get("gname", str, "root"),
         compressor=fields.choice("compressor", COMPRESSORS, "gz"),
@@ -242,12 +251,12 @@ def _perms(fields):
 
 def export_spec(document, out=None, environ=os.environ):
     fields = Fields(document)
-    return ExportSpec(out=_out(fields, out), base=fields.get("base", str), mtime=_mtime(fields, environ))
+    return ExportSpec(out=_out(fields, out), base=fields.get("base", str), mtime=times.file_mtime(fields, environ))
 
 
 def merge_spec(document, out=None, environ=os.environ):
     fields = Fields(document)
-    return MergeSpec(out=_out(fields, out), images=_images(fields), mtime=_mtime(fields, environ))
+    return MergeSpec(out=_out(fields, out), images=_images(fields), mtime=times.file_mtime(fields, environ))
 
 
 def multi_arch_spec(document, out=None):
@@ -284,6 +293,17 @@ def pull_spec(document, out=None):
     )
 
 
+def sbom_spec(document, out=None):
+    fields = Fields(document)
+    packages = fields.get("packages", list, [])
+    for index, item in enumerate(packages):
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise StrataError("packages[%d]: expected an object with the package's path" % index)
+    return SbomSpec(out=_out(fields, out), image=fields.get("image", str), closure=fields.get("closure", list),
+                    store_dir=fields.get("storeDir", str, "/nix/store").rstrip("/"), base=fields.get("base", str, None),
+                    copy_to_root=fields.string_list("copyToRoot"), packages=packages)
+
+
 def shell_spec(document, out=None):
     fields = Fields(document)
     command, run = fields.get("command", str, None), fields.get("run", str, None)
@@ -318,84 +338,8 @@ def use_tools(document):
     streams.ZSTD_BINARY["path"] = Fields(document).get("zstd", str, None)
 
 
-def parse_time(text, field):
-    """Seconds since the epoch (negative before 1970) of an RFC 3339 time such as
-    ``1970-01-01T00:00:01Z``, years 1 to 9999."""
-    import datetime  # here, not above: most specs give no time, and every start pays the imports
-    try:
-        when = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        raise StrataError("%s: %r is not an RFC 3339 time like 1970-01-01T00:00:01Z" % (field, text))
-    if when.tzinfo is None:
-        raise StrataError("%s: %r has no time zone; add Z or an offset" % (field, text))
-    seconds = (when - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // datetime.timedelta(seconds=1)
-    return _check_seconds(seconds, field)
-
-
-def format_time(seconds):
-    """RFC 3339 in UTC, with a four-digit year also before 1000 (strftime's ``%Y`` is not)."""
-    import datetime
-    when = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (when.year, when.month, when.day, when.hour, when.minute, when.second)
-
-
-FIRST_SECOND, LAST_SECOND = -62135596800, 253402300799
-"""0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times RFC 3339 can write."""
-
-
-def _check_seconds(seconds, field):
-    if not FIRST_SECOND <= seconds <= LAST_SECOND:
-        raise StrataError("%s: %d seconds since 1970 is outside the years 1 to 9999" % (field, seconds))
-    return seconds
-
-
-def _now():
-    return int(time.time())
-
-
 def _out(fields, out):
     out = out or fields.get("outputs", dict, {}).get("out")
     if not isinstance(out, str) or not out:
         raise StrataError("outputs.out: no output path given (set it, or pass --out)")
     return out
-
-
-def _mtime(fields, environ):
-    """The files' time: ``mtime`` (``"now"`` allowed), else SOURCE_DATE_EPOCH, else
-    ``created`` unless that is "now" (then 1970-01-01T00:00:01Z), checked against what
-    runtimes can give a file (see LAST_FILE_TIME); a ``created`` before 1970 dates the
-    files 1970-01-01T00:00:00Z."""
-    mtime = fields.get("mtime", (int, str), None)
-    if mtime == "now":  # as dockerTools allows: every build differs
-        return _now()
-    if isinstance(mtime, str):
-        return _file_time(parse_time(mtime, "mtime"), "mtime", mtime)
-    if mtime is not None:
-        return _file_time(_check_seconds(mtime, "mtime"), "mtime", mtime)
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch is not None:
-        if not epoch.isdigit():
-            raise StrataError("SOURCE_DATE_EPOCH: expected seconds since 1970, got %r" % epoch)
-        return _file_time(int(epoch), "SOURCE_DATE_EPOCH", epoch)
-    created = fields.get("created", str, DEFAULT_CREATED)
-    seconds = parse_time(DEFAULT_CREATED if created == "now" else created, "created")
-    return _file_time(max(seconds, 0), "created (the files' time, without mtime)", created)
-
-
-LAST_FILE_TIME = (1 << 63) // 10 ** 9
-"""2262-04-11T23:47:16Z: podman and Docker set a file's time through Go's 64-bit count of
-nanoseconds, which overflows after it (a file of 2300 gets 1901 or 1970)."""
-
-
-def _file_time(seconds, field, given):
-    if seconds < 0:
-        raise StrataError("%s: %s is before 1970; runtimes give such a file 1970-01-01T00:00:00Z" % (field, given))
-    if seconds > LAST_FILE_TIME:
-        raise StrataError("%s: %s is after 2262-04-11T23:47:16Z, the last time podman and Docker can give a file"
-                          " (Go counts it in nanoseconds, in 64 bits)" % (field, given))
-    return seconds
-
-
-
-
-

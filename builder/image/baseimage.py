@@ -104,7 +104,7 @@ def read_base_image(spec):
 
 def _read_into(source, spec):
     """Check the chosen image of `source` and write its record into ``spec.out``."""
-    config_bytes, repo_tags, layer_names, layer_digests = select_image(source, spec)
+    config_bytes, repo_tags, layer_names, layer_digests, _ = select_image(source, spec)
     config = parse_json(config_bytes, source, "the config")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids")
     if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):

@@ -4,6 +4,7 @@ build asks for in it (its config, tags, layers and their digests). Nothing in it
 every name is checked to stay inside, every blob against its digest.
 """
 
+import collections
 import hashlib
 import json
 import os
@@ -110,9 +111,15 @@ def read_json(source, name):
     return parse_json(read_file(source, name), source, name)
 
 
+Selected = collections.namedtuple("Selected", "config repo_tags layer_names layer_digests manifest_digest")
+"""The chosen image: its config bytes, repo tags, layer file names, expected blob digests
+(None where only a Docker manifest.json names them) and its OCI manifest's digest where the
+source has one (an OCI layout, or an archive strata or podman wrote with an index.json)."""
+
+
 def select_image(source, spec):
-    """(config bytes, repo tags, layer file names, expected blob digests or None) of the
-    chosen image."""
+    """The Selected image `spec` asks for (from_image_name and from_image_tag; None for
+    the first)."""
     wanted = None
     if spec.from_image_name is not None:
         wanted = spec.from_image_name + (":" + spec.from_image_tag if spec.from_image_tag is not None else "")
@@ -131,7 +138,9 @@ def select_image(source, spec):
         for name in [entry["Config"]] + names:
             if not source.exists(name):
                 raise StrataError("%s: manifest.json names %s, which the archive does not hold" % (source.where, name))
-        return read_file(source, entry["Config"]), list(entry.get("RepoTags") or []), names, [None] * len(names)
+        config = read_file(source, entry["Config"])
+        return Selected(config, list(entry.get("RepoTags") or []), names, [None] * len(names),
+                        _manifest_of(source, config))
     if source.exists("index.json"):
         index = read_json(source, "index.json")
         manifests = index.get("manifests") if isinstance(index, dict) else None
@@ -145,9 +154,30 @@ def select_image(source, spec):
         manifest = parse_json(_read_blob(source, descriptor), source, "the manifest")
         layers = manifest.get("layers") or []
         name = (descriptor.get("annotations") or {}).get("org.opencontainers.image.ref.name")
-        return (_read_blob(source, manifest.get("config") or {}), [name] if name and ":" in name else [],
-                [blob_path(source, d) for d in layers], [d.get("digest") for d in layers])
+        return Selected(_read_blob(source, manifest.get("config") or {}), [name] if name and ":" in name else [],
+                        [blob_path(source, d) for d in layers], [d.get("digest") for d in layers],
+                        descriptor.get("digest"))
     raise StrataError("%s: neither a Docker archive (manifest.json) nor an OCI layout (index.json)" % source.where)
+
+
+def _manifest_of(source, config):
+    """The digest of the OCI manifest in the archive's index.json whose config is `config`
+    (bytes), or None: a Docker archive names no manifest of its own."""
+    if not source.exists("index.json"):
+        return None
+    index = read_json(source, "index.json")
+    descriptors = index.get("manifests") if isinstance(index, dict) else None
+    for descriptor in descriptors if isinstance(descriptors, list) else []:
+        if not isinstance(descriptor, dict) or not isinstance(descriptor.get("digest"), str):
+            continue
+        try:
+            manifest = parse_json(_read_blob(source, descriptor), source, "a manifest")
+        except StrataError:
+            continue
+        if isinstance(manifest, dict) and (manifest.get("config") or {}).get("digest") == \
+                "sha256:" + hashlib.sha256(config).hexdigest():
+            return descriptor["digest"]
+    return None
 
 
 def _matches(reference, wanted):
