@@ -24,8 +24,9 @@
 #   shadow     the directory of groupadd and useradd that shadowSetup puts on PATH
 #              (nixpkgs' shadow).
 #
-# Returns the library: an attribute set of the public functions in ./lib, one a file. Each
-# function's result has `override`, as nixpkgs' lib.makeOverridable gives.
+# Returns the library: an attribute set of the public functions in ./lib, one a file (each
+# function's result has `override`, as nixpkgs' lib.makeOverridable gives), and `cli`, the
+# strata command.
 { pkgs ? null
 , python3 ? (if pkgs != null then pkgs.python3
     else throw "strata: pass `pkgs`, or `python3` (a derivation or a path such as \"/usr/bin/python3\")")
@@ -62,6 +63,9 @@ let
     streamLayeredImage = makeOverridable (import ./lib/streamLayeredImage.nix plumbing);
     buildNixShellImage = makeOverridable (import ./lib/buildNixShellImage.nix plumbing self.buildLayeredImage);
     streamNixShellImage = makeOverridable (import ./lib/streamNixShellImage.nix plumbing self.streamLayeredImage);
+
+    # The strata command, bin/strata: inspect, diff, sbom (see docs/inspect.md).
+    cli = plumbing.program "strata" "builder.inspection.cli" "sys.argv[1:]";
 
     # dockerTools' helpers: packages to put in copyToRoot or contents, and shadowSetup, a
     # shell snippet.

@@ -20,6 +20,14 @@
       # pkgs.strata, built with the overlaid package set's python3, bash and coreutils.
       overlays.default = final: prev: { strata = import ./. { pkgs = final; }; };
 
+      # The strata command (inspect, diff, sbom), run by the host's /usr/bin/python3 (with
+      # the sandbox paths above); with nixpkgs, take `(lib { inherit pkgs; }).cli` instead.
+      packages.x86_64-linux.default = (import ./. { python3 = "/usr/bin/python3"; system = "x86_64-linux"; }).cli;
+      apps.x86_64-linux.default = {
+        type = "app";
+        program = "${self.packages.x86_64-linux.default}/bin/strata";
+      };
+
       checks.x86_64-linux = {
         buildImage = images.hello;
         buildImage-no-store-paths = images.etcOnly;
@@ -47,6 +55,9 @@
         buildMultiArchImage = dockertools.multiArch;
         compressor-zstd = dockertools.zstdImage;
         copyToRegistry = layered.archive.copyToRegistry;
+        sbom = layered.archive.sbom;
+        sbom-buildImage = images.hello.sbom;
+        strata-cli = self.packages.x86_64-linux.default;
       };
     };
 }

@@ -12,8 +12,11 @@ The packages, from the bytes up; each imports only packages below it (and ``core
     image/     names, config, Docker archive and OCI layout, base images
     inventory/ what an image holds, read back from it; its SBOM (SPDX, CycloneDX)
     commands/  the JSON spec (the one seam) and one module a builder command; cli
-    registry/  shipping: the registry client, push, load, the copyTo* scripts' commands
+    registry/  shipping: the registry client, push, load, the copyTo* scripts' commands,
+               SBOMs attached as OCI artifacts
+    inspection/ the ``strata`` command: inspect, diff, sbom, local and in registries
 
 ``python3 -m builder COMMAND`` runs commands/cli; ``python3 -m builder.registry`` the
-shipping commands. Each package's ``__init__`` lists its modules.
+shipping commands; ``python3 -m builder.inspection`` (``bin/strata``) the strata command.
+Each package's ``__init__`` lists its modules.
 """

@@ -24,6 +24,7 @@ from builder.core.errors import StrataError  # noqa: E402
 from builder.image.baseimage import read_base_image  # noqa: E402
 from builder.commands.export import export_image  # noqa: E402
 from builder.commands.layerbuild import planned_groups, read_layer_plan, read_record  # noqa: E402
+from builder.inventory.contents import read_image  # noqa: E402
 from builder.registry import reference  # noqa: E402
 
 STORE = "/nix/store/"
@@ -103,6 +104,13 @@ def run_archive(data, case):
     archive = case / "in" / "image.tar"
     archive.write_bytes(data)
     _read_and_export(archive, case)
+
+
+def run_inspect(data, case):
+    """An image archive as `strata inspect` reads it: layer by layer, nothing unpacked."""
+    archive = case / "in" / "image.tar"
+    archive.write_bytes(data)
+    read_image(str(archive))
 
 
 def run_layout(data, case):
@@ -265,5 +273,6 @@ TARGETS = {
                                                    b"registry.example/app@sha256:" + b"a" * 64,
                                                    b"docker://[::1]:5000/a/b:c"]),
     "layer-plan": (run_layer_plan, lambda: [layer_plan()]),
+    "inspect": (run_inspect, lambda: [docker_archive(LAYERS, gzip_layers=True), oci_archive(LAYERS)]),
 }
 """name: (run, the seeds)."""

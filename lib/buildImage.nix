@@ -122,17 +122,18 @@ let
       exportReferencesGraph.closure = closureRoots;
     };
   };
-in
-image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else hashPart image}" // {
-  inherit imageName meta;
-  imageTag = if tag != null then tag else hashPart image;
-  buildArgs = args;
+
   sbom = plumbing.sbom {
     inherit image imageName base;
     roots = closureRoots;
     named = roots ++ plumbing.configPackages config;
     copyToRoot = roots;
   };
+in
+image // plumbing.copyScripts { inherit image sbom; reference = "${imageName}:${if tag != null then tag else hashPart image}"; } // {
+  inherit imageName meta sbom;
+  imageTag = if tag != null then tag else hashPart image;
+  buildArgs = args;
   layer = buildLayer {
     name = "${baseName imageName}-layer";
     copyToRoot = roots;

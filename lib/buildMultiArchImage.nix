@@ -25,4 +25,4 @@ let
     };
   };
 in
-image // plumbing.copyScripts image "${imageName}:${tag}" // { inherit imageName; imageTag = tag; }
+image // plumbing.copyScripts { inherit image; reference = "${imageName}:${tag}"; } // { inherit imageName; imageTag = tag; }

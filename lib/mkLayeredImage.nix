@@ -168,6 +168,12 @@ let
     } // (if importFromDerivation then { } else planAttrs);
   };
 
+  sbom = plumbing.sbom {
+    inherit image imageName base;
+    roots = planAttrs.exportReferencesGraph.closure;
+    named = roots ++ plumbing.configPackages config;
+  };
+
   unsupported = argument: why: throw "strata.${function}: `${argument}` ${why}";
   # Arguments checked before anything is planned from them, so their errors come first.
   checked = builtins.all (value: builtins.seq value true)
@@ -185,16 +191,11 @@ else if layeringPipeline != null && layerPlan != null then
 else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else
-  image // plumbing.copyScripts image "${imageName}:${if tag != null then tag else hashPart image}" // {
-    inherit imageName meta customisationLayer base;
+  image // plumbing.copyScripts { inherit image sbom; reference = "${imageName}:${if tag != null then tag else hashPart image}"; } // {
+    inherit imageName meta customisationLayer base sbom;
     imageTag = if tag != null then tag else hashPart image;
     layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];
     buildArgs = args;
-    sbom = plumbing.sbom {
-      inherit image imageName base;
-      roots = planAttrs.exportReferencesGraph.closure;
-      named = roots ++ plumbing.configPackages config;
-    };
   } // (if importFromDerivation then { inherit plan; } else { })
   // (if stream then { isExe = true; } else { })
   // passthru

@@ -90,30 +90,13 @@ rec {
   # The copyTo* attributes of an image: runnable derivations (bin/copy-to-registry, ...)
   # that ship it with strata's registry client (builder/registry): `nix run .#img.copyToRegistry`
   # or `$(nix-build -A img.copyToRegistry)/bin/copy-to-registry [DESTINATION] [OPTIONS]`.
-  # copyToRegistry pushes to docker://NAME:TAG unless given a destination; copyToPodman and
+  # copyToRegistry pushes to docker://NAME:TAG unless given a destination, and attaches the
+  # image's `sbom` (a derivation, or null) to it unless given --no-sbom; copyToPodman and
   # copyToDockerDaemon load it; copyTo takes any destination copy knows.
-  copyScripts = image: reference:
+  copyScripts = { image, reference, sbom ? null }:
     let
-      script = name: destination: builtins.derivation {
-        inherit name system;
-        builder = interpreter;
-        text = ''
-          #!${interpreter} -IS
-          import sys
-          sys.path.insert(0, "${compiled}")
-          from builder.registry.cli import main
-          sys.exit(main(["copy", "${image}"] + ${destination}))
-        '';
-        args = [ "-I" "-S" "-c" ''
-          import os
-          bin = os.path.join(os.environ["out"], "bin")
-          os.makedirs(bin)
-          path = os.path.join(bin, os.environ["name"])
-          with open(path, "w") as stream:
-              stream.write(os.environ["text"])
-          os.chmod(path, 0o555)
-        '' ];
-      };
+      script = name: destination: program name "builder.registry.cli"
+        "[\"copy\", \"${image}\"] + ${destination}${if sbom == null then "" else " + [\"--sbom\", \"${sbom}\"]"}";
       withDefault = default: "(sys.argv[1:] if sys.argv[1:] and not sys.argv[1].startswith('-') else [\"${default}\"] + sys.argv[1:])";
     in
     {
@@ -122,6 +105,29 @@ rec {
       copyToDockerDaemon = script "copy-to-docker-daemon" "[\"docker-daemon:\"] + sys.argv[1:]";
       copyTo = script "copy-to" (if skopeo == null then "sys.argv[1:]" else "sys.argv[1:] + [\"--skopeo\", \"${skopeo}\"]");
     };
+
+  # A runnable derivation, bin/NAME, that runs `main` of the builder's module `module` with
+  # the arguments the Python expression `argv` makes (of sys.argv).
+  program = name: module: argv: builtins.derivation {
+    inherit name system;
+    builder = interpreter;
+    text = ''
+      #!${interpreter} -IS
+      import sys
+      sys.path.insert(0, "${compiled}")
+      from ${module} import main
+      sys.exit(main(${argv}))
+    '';
+    args = [ "-I" "-S" "-c" ''
+      import os
+      bin = os.path.join(os.environ["out"], "bin")
+      os.makedirs(bin)
+      path = os.path.join(bin, os.environ["name"])
+      with open(path, "w") as stream:
+          stream.write(os.environ["text"])
+      os.chmod(path, 0o555)
+    '' ];
+  };
 
   # A store path holding `files`: { "etc/passwd" = { text = "..."; }; "bin/sh" = { link = "..."; };
   # "var/empty" = { directory = true; }; }. Links may name store paths (they become references).

@@ -6,7 +6,7 @@ import os
 
 from conftest import REPO
 
-ORDER = ["core", "tar", "tree", "nix", "layers", "image", "inventory", "commands", "registry"]
+ORDER = ["core", "tar", "tree", "nix", "layers", "image", "inventory", "commands", "registry", "inspection"]
 """Each package may import those before it. nix and tree sit beside layers' inputs: layers
 uses tree and tar; nix uses tree and tar; neither layers nor nix uses the other."""
 

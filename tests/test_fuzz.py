@@ -1,6 +1,6 @@
 """A seeded fuzzing run (fuzz/run.py): mutated base images (Docker and OCI archives, OCI
 layouts, gzip and not, and layer tars inside valid archives), closure graphs (registration files and
-structured attrs), layer records and JSON specs, each of which must give a result or one
+structured attrs), layer records, JSON specs and archives as strata inspect reads them, each of which must give a result or one
 line of error: never a traceback, a hang, memory past 1 GiB or a file outside its output.
 The long run is `python3 fuzz/run.py` (see docs/security.md)."""
 

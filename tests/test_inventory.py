@@ -73,7 +73,7 @@ def test_repo_tags_split_at_the_tag_colon_not_the_port():
 
 
 def image(layers):
-    return contents.Contents("app", "1", {"created": "2024-01-02T03:04:05Z"}, "sha256:" + "c" * 64,
+    return contents.Contents("app", "1", {"created": "2024-01-02T03:04:05Z"}, "sha256:" + "c" * 64, 100,
                              "sha256:" + "d" * 64, layers)
 
 

@@ -167,3 +167,13 @@ def test_over_a_base_only_the_new_layers_paths_are_described_and_the_base_is_nam
     properties = cyclonedx["metadata"]["component"]["properties"]
     assert [p["value"] for p in properties if p["name"] == "oci:base-layer-digest"] == digests[:-1]
     assert digests[0] in spdx["packages"][0]["comment"]
+
+
+def test_nix_shell_images_have_their_sbom_too():
+    finished = nix_build("built.sbom", expression=os.path.join(REPO, "tests", "nix", "nixshell.nix"))
+    assert finished.returncode == 0, finished.stderr
+    sbom = finished.stdout.strip()
+    validate(sbom)
+    with open(os.path.join(sbom, "cyclonedx.json")) as stream:
+        assert any(component["name"] == "bash" or "hello" in component["name"]
+                   for component in json.load(stream)["components"])

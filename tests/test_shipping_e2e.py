@@ -49,7 +49,7 @@ def test_copy_to_registry_uploads_only_what_the_registry_lacks(tmp_path):
         first = ship(script, "docker://%s/team/layered:v1" % address, "--dest-tls-verify=false")
         assert first.returncode == 0, first.stderr
         uploads = requests(log, "PUT", "digest=")
-        assert uploads == 9, "8 layers and the config"
+        assert uploads == 12, "8 layers, the config, the SBOM's two documents and the empty config of their artifacts"
         inspected = json.loads(run("skopeo", "inspect", "--tls-verify=false", "docker://%s/team/layered:v1" % address))
         assert inspected["Digest"] == manifest_digest(built("archive", expression=LAYERED)), "the manifest as built"
         run("podman", "pull", "-q", "--tls-verify=false", "%s/team/layered:v1" % address)
@@ -57,11 +57,12 @@ def test_copy_to_registry_uploads_only_what_the_registry_lacks(tmp_path):
         again = ship(script, "docker://%s/team/layered:v1" % address, "--dest-tls-verify=false")
         assert again.returncode == 0 and requests(log, "PUT", "digest=") == uploads, "nothing twice"
         assert "0 bytes uploaded" in again.stderr
-        # After a change of the top package, its layer, the top layer and the config go.
+        # After a change of the top package, its layer, the top layer and the config go, and
+        # the new SBOM's two documents.
         changed = ship(copy_script("archive", "copyToRegistry", LAYERED, "--argstr", "appVersion", "2"),
                        "docker://%s/team/layered:v2" % address, "--dest-tls-verify=false")
         assert changed.returncode == 0, changed.stderr
-        assert requests(log, "PUT", "digest=") == uploads + 3
+        assert requests(log, "PUT", "digest=") == uploads + 3 + 2
         # Another image sharing busybox and lib-base, in another repository: those are mounted.
         other = ship(copy_script("other", "copyToRegistry", LAYERED), "docker://%s/team/other:v1" % address,
                      "--dest-tls-verify=false", "--from", "team/layered")

@@ -62,6 +62,9 @@ class _Archive:
             for member in self.tar.getmembers():
                 self.members[normal_name(member.name, path)] = member
         except UNREADABLE as error:
+            if isinstance(error, tarfile.ReadError) and "opened successfully" in str(error):  # tarfile tried all
+                raise StrataError("%s: not an image: neither a tar archive (compressed or not) nor an OCI layout"
+                                  " directory" % path)
             raise StrataError("%s: not a readable image archive (%s)" % (path, error))
 
     def _member(self, name):

@@ -28,8 +28,8 @@ STORE_DIR = "/nix/store"
 Layer = collections.namedtuple("Layer", "digest diff_id size uncompressed_size store_paths other_files media_type")
 """One layer: `store_paths` a sorted tuple of absolute store paths."""
 
-Contents = collections.namedtuple("Contents", "name tag config config_digest manifest_digest layers")
-"""An image: `config` the parsed config, `manifest_digest` the digest of its OCI manifest
+Contents = collections.namedtuple("Contents", "name tag config config_digest config_size manifest_digest layers")
+"""An image: `config` the parsed config, `manifest_digest` the digest of its manifest
 where it is known (None for a Docker archive that names none), `layers` bottom first."""
 
 _Wanted = collections.namedtuple("_Wanted", "from_image_name from_image_tag")
@@ -112,15 +112,16 @@ def _from_source(source, wanted, store_dir):
             where = "%s: layer %d (%s)" % (source.where, number, name)
             with source.open(name) as stream:
                 layer = scan_layer(stream, where, store_dir)
-            _check(layer, expected, diff_id, where)
+            check_layer(layer, expected, diff_id, where)
             layers.append(layer)
     finally:
         source.close()
     name, tag = split_repo_tag(selected.repo_tags[0] if selected.repo_tags else "")
-    return Contents(name, tag, config, digest_of(selected.config), selected.manifest_digest, layers)
+    return Contents(name, tag, config, digest_of(selected.config), len(selected.config), selected.manifest_digest,
+                    layers)
 
 
-def _check(layer, expected_digest, diff_id, where):
+def check_layer(layer, expected_digest, diff_id, where):
     if expected_digest is not None and layer.digest != expected_digest:
         raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, layer.digest, expected_digest))
     if layer.diff_id != diff_id:
@@ -144,15 +145,15 @@ def _from_stream_script(path, store_dir):
         if entry.get("blob"):
             with open(entry["blob"], "rb") as stream:
                 layer = scan_layer(stream, where, store_dir, recorded["media_type"])
-            _check(layer, recorded["digest"], recorded["diff_id"], where)
+            check_layer(layer, recorded["digest"], recorded["diff_id"], where)
         else:
             layer = Layer(recorded["digest"], recorded["diff_id"], recorded["size"], recorded["size"],
                           tuple(sorted(entry["storePaths"])), 0, recorded["media_type"])
         layers.append(layer)
     config = config_text.encode("utf-8")
     name, tag = split_repo_tag(document.get("repoTag") or "")
-    return Contents(name, tag, json.loads(config_text), digest_of(config), digest_of(oci_manifest(config, layers)),
-                    layers)
+    return Contents(name, tag, json.loads(config_text), digest_of(config), len(config),
+                    digest_of(oci_manifest(config, layers)), layers)
 
 
 def split_repo_tag(repo_tag):

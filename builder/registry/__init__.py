@@ -9,6 +9,7 @@
     locations     the record of where blobs were pushed, for automatic mounts
     sources       the image to push: an archive or layout strata wrote, or a stream script
     push          pushing one image: only the blobs the registry lacks, then the manifest
+    referrers     SBOM documents as OCI artifacts referring to the image: pushed, fetched
     load          podman load, docker load, and skopeo for other destinations
     cli           ``python3 -m builder.registry``: push, and the copyTo* scripts' commands
 """

@@ -11,7 +11,8 @@
   (a redirect elsewhere, to an object store say, goes without it); see auth for
   credentials and tokens. With ``tls_verify`` false, a registry whose HTTPS fails is spoken
   to in plain HTTP, as containers/image does.
-- Time: everything a Registry does ends by its `time_bound` (seconds), if given.
+- Time: everything a Registry does ends by its `time_bound` (seconds), if given; `task`
+  names what it does (a push, a reading) in the error.
 """
 
 import json
@@ -20,9 +21,9 @@ import threading
 import time
 import urllib.parse
 
-from . import auth, transport
+from . import auth, docker, transport
 from ..core.errors import StrataError
-from ..image.imageformats import digest as digest_of
+from ..image.imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest as digest_of
 from .secrets import Secrets
 
 ATTEMPTS = 5
@@ -31,12 +32,15 @@ FIRST_WAIT = 0.5
 CHUNK = 8 << 20
 """The size of a chunked upload's PATCH requests."""
 REDIRECTS = 5
+ACCEPT = ", ".join([MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE, docker.MANIFEST, docker.MANIFEST_LIST])
+"""The manifests strata reads back: OCI's and Docker's schema 2, images and indexes."""
 MEDIA_TYPE_REFUSALS = {"MANIFEST_INVALID", "UNSUPPORTED"}
 """The error codes of a 400 with which registries refuse a manifest's media type."""
 
 
 class Registry:
-    def __init__(self, host, repository, credentials=None, tls_verify=True, say=None, secrets=None, time_bound=None):
+    def __init__(self, host, repository, credentials=None, tls_verify=True, say=None, secrets=None, time_bound=None,
+                 task="push"):
         self.host = host
         self.repository = repository
         self.tls_verify = tls_verify
@@ -45,6 +49,7 @@ class Registry:
         self.login = auth.Login(self.where(), repository, credentials, self.secrets, tls_verify)
         self.scheme = "https"
         self.time_bound = time_bound
+        self.task = task
         self._end = time.monotonic() + time_bound if time_bound is not None else None
         self._scheme_known = False
         self._lock = threading.Lock()
@@ -165,6 +170,18 @@ class Registry:
         """Put a manifest (or index) under `reference`; False where the registry refuses
         its media type (415, or a 400 saying only that it is invalid), so that the caller
         can offer Docker's instead."""
+        return self._put_manifest(reference, data, media_type) is not None
+
+    def put_referrer(self, data):
+        """Put an OCI artifact manifest with a subject (bytes) by its digest; whether the
+        registry lists it among its subject's referrers itself (its OCI-Subject header)."""
+        headers = self._put_manifest(digest_of(data), data, MANIFEST_MEDIA_TYPE)
+        if headers is None:
+            raise StrataError("%s: the registry refuses OCI artifact manifests; push with --no-sbom" % self.where())
+        return "oci-subject" in headers
+
+    def _put_manifest(self, reference, data, media_type):
+        """The answer's headers, or None at a refusal of the media type."""
         status, headers, answer = self.request("PUT", self._path("manifests", reference), body=data,
                                                expect=(201, 400, 415), headers={"Content-Type": media_type})
         if status == 201:
@@ -172,24 +189,51 @@ class Registry:
             if stored not in (None, built):
                 raise StrataError("%s: the registry stored the manifest %s as %s, not as built (%s): it holds"
                                   " something else" % (self.where(), reference, stored, built))
-            return True
+            return headers
         if status == 415 or _codes(answer) <= MEDIA_TYPE_REFUSALS:
-            return False
+            return None
         raise StrataError("%s: the registry refuses the manifest %s (%d %s)"
                           % (self.where(), reference, status, _reason(answer)))
+
+    def get_manifest(self, reference, missing_ok=False):
+        """(bytes, media type) of the manifest or index `reference` (a tag or a digest,
+        which the bytes must match); None where there is none and `missing_ok`."""
+        status, headers, data = self.request("GET", self._path("manifests", reference), headers={"Accept": ACCEPT},
+                                             expect=(200, 404) if missing_ok else (200,))
+        if status == 404:
+            return None
+        if reference.startswith("sha256:") and digest_of(data) != reference:
+            raise StrataError("%s: the registry answered the manifest %s with other bytes (%s)"
+                              % (self.where(), reference, digest_of(data)))
+        return data, headers.get("content-type", "").split(";")[0].strip()
+
+    def get_referrers(self, subject):
+        """The image index the referrers API lists for the manifest `subject`, as bytes;
+        None where the registry has no such API (distribution 2.8)."""
+        status, _, data = self.request("GET", self._path("referrers", subject), expect=(200, 404, 400, 405))
+        return data if status == 200 else None
+
+    def get_blob(self, digest, size, file):
+        """Read the blob `digest` of `size` bytes into the binary `file`, checked."""
+        download = transport.Download(file, size)
+        self.request("GET", self._path("blobs", digest), into=download)
+        if download.received != size or download.digest() != digest:
+            raise StrataError("%s: the blob %s came back as %d bytes with digest %s, not %d bytes"
+                              % (self.where(), digest, download.received, download.digest(), size))
 
     def where(self):
         return "%s/%s" % (self.host, self.repository)
 
     # Requests.
 
-    def request(self, method, target, body=None, headers=None, expect=(200,), retries=ATTEMPTS):
+    def request(self, method, target, body=None, headers=None, expect=(200,), retries=ATTEMPTS, into=None):
         """(status, headers lowercased, body) of a request that ends in one of `expect`;
-        `target` a path on the registry, or a URL."""
+        `target` a path on the registry, or a URL; a 200's body into the transport.Download
+        `into`, if given."""
         timeouts = 0
         for attempt in range(1, retries + 1):
             try:
-                status, answer, data = self._answer(method, target, body, headers or {})
+                status, answer, data = self._answer(method, target, body, headers or {}, into)
             except transport.Failure as failure:
                 if failure.kind == "tls":
                     raise StrataError("%s: %s; pass --dest-tls-verify=false for a self-signed or plain-HTTP registry"
@@ -218,19 +262,19 @@ class Registry:
             self._wait(attempt - 1)
         raise StrataError("%s: %s, %d times" % (self.where(), problem, attempt))
 
-    def _answer(self, method, target, body, headers):
+    def _answer(self, method, target, body, headers, into=None):
         """(status, headers, body) of one request, after the login a 401 asks for and the
         redirects it meets."""
         for _ in range(REDIRECTS + 1):
             origin, path = self._origin(target)
             if origin is None:
                 tried = self.login.authorization
-                answer = self._own(method, path, body, headers, tried)
+                answer = self._own(method, path, body, headers, tried, into)
                 if answer.status == 401 and self.login.answer(answer.headers.get("www-authenticate", ""), tried,
                                                               self._time_left()):
-                    answer = self._own(method, path, body, headers, self.login.authorization)
+                    answer = self._own(method, path, body, headers, self.login.authorization, into)
             else:
-                answer = self._elsewhere(origin, method, path, body, headers)
+                answer = self._elsewhere(origin, method, path, body, headers, into)
             location = answer.headers.get("location")
             if location and (answer.status in (307, 308) or answer.status in (301, 302, 303)
                              and method in ("GET", "HEAD")):
@@ -240,15 +284,15 @@ class Registry:
             return answer.status, answer.headers, answer.data
         raise StrataError("%s: %s %s: more than %d redirects" % (self.where(), method, _shown(target), REDIRECTS))
 
-    def _own(self, method, path, body, headers, authorization):
+    def _own(self, method, path, body, headers, authorization, into=None):
         """An exchange with the registry itself, with the Authorization header."""
         connection = self._connection()
         try:
             answer = connection.exchange(method, path, body, dict(headers, **(
-                {"Authorization": authorization} if authorization else {})), self._time_left())
+                {"Authorization": authorization} if authorization else {})), self._time_left(), into)
         except transport.Failure as failure:
             if connection.scheme != self.scheme:  # another thread has moved to plain HTTP meanwhile
-                return self._own(method, path, body, headers, authorization)
+                return self._own(method, path, body, headers, authorization, into)
             if self.tls_verify or self._scheme_known or connection.scheme == "http":
                 raise
             with self._lock:
@@ -256,11 +300,11 @@ class Registry:
                     self.scheme = "http"
                     self.say("%s: HTTPS failed (%s); trying plain HTTP, as --dest-tls-verify=false allows"
                              % (self.host, failure))
-            return self._own(method, path, body, headers, authorization)
+            return self._own(method, path, body, headers, authorization, into)
         self._scheme_known = True
         return answer
 
-    def _elsewhere(self, origin, method, path, body, headers):
+    def _elsewhere(self, origin, method, path, body, headers, into=None):
         """An exchange with where the registry redirected to: never with the Authorization
         header, and over plain HTTP only where plain HTTP is allowed."""
         scheme, netloc = origin
@@ -271,7 +315,7 @@ class Registry:
             raise StrataError("%s: %s was redirected to %s://%s" % (self.where(), method, scheme, netloc))
         connection = transport.Connection(scheme, netloc, self.tls_verify)
         try:
-            return connection.exchange(method, path, body, headers, self._time_left())
+            return connection.exchange(method, path, body, headers, self._time_left(), into)
         finally:
             connection.close()
 
@@ -297,7 +341,7 @@ class Registry:
             return None
         left = self._end - time.monotonic()
         if left <= 0:
-            raise StrataError("%s: the push took longer than its bound of %d s" % (self.where(), self.time_bound))
+            raise StrataError("%s: the %s took longer than its bound of %d s" % (self.where(), self.task, self.time_bound))
         return left
 
     def _path(self, kind, reference=""):

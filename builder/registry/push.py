@@ -1,7 +1,8 @@
 """Pushing one image: each blob the registry has already is skipped, one another repository
 of the same registry holds (``--from``, or the record of where strata pushed it before) is
-mounted, the rest uploaded, PARALLEL blobs at once; then the manifest, under the tag. A blob
-that fails stops the push before the manifest: nothing half-pushed is tagged.
+mounted, the rest uploaded, PARALLEL blobs at once; then the manifest, under the tag, and the
+image's SBOM attached to it (see referrers). A blob that fails stops the push before the
+manifest: nothing half-pushed is tagged.
 
 The destination is checked whole before any connection, and every line said and every
 error raised passes through the secrets' redaction. Progress goes to stderr, a line a blob.
@@ -10,7 +11,7 @@ error raised passes through the secrets' redaction. Progress goes to stderr, a l
 import concurrent.futures
 import threading
 
-from . import credentials, docker, locations, reference, transport
+from . import credentials, docker, locations, reference, referrers, transport
 from ..core import progress
 from ..core.errors import StrataError
 from ..image.imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
@@ -24,13 +25,15 @@ TIME_BOUND = 600
 """Seconds a push may take, besides its blobs' time at transport.MIN_RATE."""
 
 
-def push(image, destination, creds=None, tls_verify=True, mount_from=(), record=None):
+def push(image, destination, creds=None, tls_verify=True, mount_from=(), record=None, sbom=None):
     """Push `image` (a sources.Image, or a sources.Index of them) to `destination`,
     ``[docker://]HOST[:PORT]/REPOSITORY[:TAG]``; `mount_from`, repositories of the same
     registry to mount shared blobs from, before those `record` (a locations.Record; the
     user's by default) names. An index's images go first, each manifest by its digest,
     then the index under the tag. Manifests go as built (OCI); to a registry that refuses
-    those, as Docker's (schema 2, a manifest list for an index), whose digests then differ."""
+    those, as Docker's (schema 2, a manifest list for an index), whose digests then differ.
+    `sbom`, the directory of the image's SBOM documents, attached to it as OCI artifacts
+    (see referrers), where the registry takes OCI manifests."""
     target = reference.parse(destination)
     user = credentials.find(target.host, creds)
     secrets = Secrets(user)
@@ -39,12 +42,12 @@ def push(image, destination, creds=None, tls_verify=True, mount_from=(), record=
         _push(image, blobs, target, Registry(target.host, target.repository, user, tls_verify,
                                              lambda line: progress.say(secrets.redact(line)), secrets,
                                              TIME_BOUND + sum(blob.size for blob in blobs) / transport.MIN_RATE),
-              mount_from, record or locations.Record(locations.default_file()))
+              mount_from, record or locations.Record(locations.default_file()), sbom)
     except StrataError as error:
         raise StrataError(secrets.redact(str(error))) from None
 
 
-def _push(image, blobs, target, registry, mount_from, record):
+def _push(image, blobs, target, registry, mount_from, record, sbom):
     members = image.images if isinstance(image, Index) else [image]
     sent, skipped = _push_blobs(registry, blobs, list(mount_from), record)
     manifests = [(member.manifest, MANIFEST_MEDIA_TYPE) for member in members]
@@ -57,6 +60,11 @@ def _push(image, blobs, target, registry, mount_from, record):
         if not _put_all(registry, manifests, top, target.tag, image):
             raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike, as invalid"
                               % registry.where())
+    if sbom and top[1] in (MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE):
+        referrers.attach(registry, top[0], top[1], sbom)
+    elif sbom:
+        registry.say("%s: the registry takes no OCI manifests, so no SBOM artifacts either: the SBOM is not attached"
+                     % registry.where())
     record.add(target.host, target.repository, [blob.digest for blob in blobs])
     registry.say("%s:%s pushed: %s uploaded, %s there already"
                  % (registry.where(), target.tag, progress.size_text(sent), progress.size_text(skipped)))

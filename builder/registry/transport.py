@@ -4,8 +4,8 @@ each bounded, over http.client:
 - connecting, and each wait for the server's next bytes: ANSWER_TIMEOUT seconds;
 - a whole exchange: REQUEST_TIME seconds, plus its body's time at MIN_RATE (a watchdog
   shuts the socket when it is up, whatever the server trickles);
-- an answer's body: ANSWER_LIMIT bytes (the registry API answers in small JSON documents;
-  no blob is ever read back).
+- an answer's body: ANSWER_LIMIT bytes (the registry API answers in small JSON documents),
+  save a blob read back into a Download, which takes at most the blob's size.
 
 A kept-alive connection that the server closed since its last answer (a keep-alive timeout
 of 0, a proxy's idle cut), or that holds bytes nobody asked for, is dropped and a new one
@@ -14,6 +14,7 @@ connection the server has already closed.
 """
 
 import collections
+import hashlib
 import http.client
 import select
 import socket
@@ -56,7 +57,7 @@ class Connection:
         self.tls_verify = tls_verify
         self._http = None
 
-    def exchange(self, method, target, body=None, headers=None, time_limit=None):
+    def exchange(self, method, target, body=None, headers=None, time_limit=None, into=None):
         """The Answer to `method` `target` (a path with its query); Failure if none came
         within the bounds. `time_limit` lowers the bound on the whole exchange.
 
@@ -66,18 +67,18 @@ class Connection:
         upload's PATCH whose answer was lost may have reached the registry)."""
         reused = self._http is not None and self._http.sock is not None
         try:
-            return self._exchange(method, target, body, headers, time_limit)
+            return self._exchange(method, target, body, headers, time_limit, into)
         except Failure as failure:
             if not (reused and failure.kind == "connection" and isinstance(failure.__cause__, _CLOSED)
                     and (not failure.sent or method in _IDEMPOTENT)):
                 raise
-        return self._exchange(method, target, body, headers, time_limit)
+        return self._exchange(method, target, body, headers, time_limit, into)
 
-    def _exchange(self, method, target, body, headers, time_limit):
+    def _exchange(self, method, target, body, headers, time_limit, into):
         headers = dict(headers or {})
         if body is not None:
             headers["Content-Length"] = str(len(body))
-        limit = REQUEST_TIME + (len(body) if body else 0) / MIN_RATE
+        limit = REQUEST_TIME + ((len(body) if body else 0) + (into.size if into else 0)) / MIN_RATE
         limit = min(limit, time_limit) if time_limit is not None else limit
         connection = self._ready()
         cut = threading.Event()
@@ -90,7 +91,8 @@ class Connection:
             connection.request(method, target, body=_pieces(body) if body else body, headers=headers)
             sent = True
             response = connection.getresponse()
-            data = response.read(ANSWER_LIMIT + 1)
+            data = _receive(response, into) if into is not None and response.status == 200 else \
+                response.read(ANSWER_LIMIT + 1)
         except (OSError, http.client.HTTPException) as error:
             self.close()
             if cut.is_set() or time.monotonic() - started >= limit:
@@ -103,6 +105,9 @@ class Connection:
         if cut.is_set():  # the cut may read as the end of the headers or of the body
             self.close()
             raise _too_long(limit)
+        if into is not None and into.overflowed:
+            self.close()
+            raise Failure("more than the blob's %d bytes; stopped reading it" % into.size, "size")
         if len(data) > ANSWER_LIMIT:
             self.close()
             raise Failure("an answer over %d bytes (the registry API's answers are small); stopped reading it"
@@ -128,6 +133,44 @@ class Connection:
             else:
                 self._http = http.client.HTTPConnection(self.netloc, timeout=ANSWER_TIMEOUT)
         return self._http
+
+
+class Download:
+    """Where a blob read back goes: the binary file `file`, at most `size` bytes, hashed as
+    they come; each try starts it again."""
+
+    def __init__(self, file, size):
+        self.file = file
+        self.size = size
+        self.restart()
+
+    def restart(self):
+        self.file.seek(0)
+        self.file.truncate()
+        self.hash = hashlib.sha256()
+        self.received = 0
+        self.overflowed = False
+
+    def write(self, piece):
+        self.received += len(piece)
+        if self.received > self.size:
+            self.overflowed = True
+            return
+        self.hash.update(piece)
+        self.file.write(piece)
+
+    def digest(self):
+        return "sha256:" + self.hash.hexdigest()
+
+
+def _receive(response, into):
+    """Read the body of `response` into the Download `into`: b"" (the body is there)."""
+    into.restart()
+    for piece in iter(lambda: response.read(_SEND_PIECE), b""):
+        into.write(piece)
+        if into.overflowed:
+            break
+    return b""
 
 
 def _dropped(sock):

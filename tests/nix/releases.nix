@@ -63,6 +63,7 @@ let
 in
 {
   inherit libfoo data;
+  inherit (strata) cli;
   v1 = strata.buildLayeredImage v1;
   v2 = strata.buildLayeredImage v2;
   v1Oci = strata.buildLayeredImage (v1 // { format = "oci"; });
