@@ -64,7 +64,7 @@ let
     buildNixShellImage = makeOverridable (import ./lib/buildNixShellImage.nix plumbing self.buildLayeredImage);
     streamNixShellImage = makeOverridable (import ./lib/streamNixShellImage.nix plumbing self.streamLayeredImage);
 
-    # The strata command, bin/strata: inspect, diff, sbom (see docs/inspect.md).
+    # The strata command, bin/strata: inspect, diff, sbom (see docs/sbom.md).
     cli = plumbing.program "strata" "builder.inspection.cli" "sys.argv[1:]";
 
     # dockerTools' helpers: packages to put in copyToRoot or contents, and shadowSetup, a

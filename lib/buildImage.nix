@@ -43,10 +43,10 @@
 #   meta                  as for any derivation
 #   diskSize buildVMMemorySize  accepted and ignored: they size dockerTools' VM; strata has none
 # passthru: imageName, imageTag, buildArgs, override, `sbom` (the image's SBOM: a
-# directory of spdx.json and cyclonedx.json, see docs/sbom.md), copyTo*, and `layer`: as dockerTools', the layer
-# of copyToRoot and extraCommands alone (no store paths, no base, no runAsRoot; the declared
-# users and the perms of paths outside the store), a buildLayer built only when asked for
-# (the image writes its layer itself).
+# directory of spdx.json and cyclonedx.json, see docs/sbom.md), copyTo*, and `layer`: as
+# dockerTools', the layer of copyToRoot and extraCommands alone (no store paths, no base, no
+# runAsRoot; the declared users and the perms of paths outside the store), a buildLayer built
+# only when asked for (the image writes its layer itself).
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences commandsReferences;

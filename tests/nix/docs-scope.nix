@@ -14,6 +14,7 @@ rec {
       name = "hello-2.12";
       inherit system;
       builder = "/bin/sh";
+      PATH = "/usr/bin:/bin";
       args = [ "-c" "mkdir -p $out/bin; printf '#!/bin/sh\\necho Hello\\n' > $out/bin/hello" ];
     };
   };
