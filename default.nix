@@ -64,6 +64,9 @@ let
     buildNixShellImage = makeOverridable (import ./lib/buildNixShellImage.nix plumbing self.buildLayeredImage);
     streamNixShellImage = makeOverridable (import ./lib/streamNixShellImage.nix plumbing self.streamLayeredImage);
 
+    # nix2container's interface: { buildImage, buildLayer, pullImage, pullImageFromManifest }.
+    nix2container = import ./lib/nix2container.nix plumbing self;
+
     # The strata command, bin/strata: inspect, diff, sbom (see docs/sbom.md).
     cli = plumbing.program "strata" "builder.inspection.cli" "sys.argv[1:]";
 

@@ -21,9 +21,13 @@
 #   uid gid uname gname   0 0 "root" "root": the owner of every file
 #   compressor            "gz", "none" or "zstd" (Python >= 3.14, or strata's `zstd`)
 #   name                  "layer": the derivation is named strata-NAME
+#   ignore                [ ]: a store path (or a list) the layer leaves out, whatever holds it
+#   metadata              null: the layer's entry in the image history, { created_by; author;
+#                         comment; } (nix2container's name; any may be left out)
 # Used by strata itself with `storePaths` (the exact store paths, no closure),
 # `keepBlob = false` (record only: for layers a stream writes again from the store),
-# `base` (a base image read by readBaseImage, which the layer is written over) and
+# `base` (a base image read by readBaseImage, which the layer is written over),
+# `referencesOf` (store paths whose references' closure the layer holds, not the paths) and
 # `permsOfImage = true` (the perms are the image's: a rule whose path the layer lacks is
 # left to the image, which checks that some layer applied it).
 plumbing:
@@ -53,6 +57,9 @@ in
 , storePaths ? [ ]
 , keepBlob ? true
 , base ? null
+, ignore ? [ ]
+, referencesOf ? [ ]
+, metadata ? null
 }:
 runBuilder {
   name = "strata-${name}";
@@ -70,9 +77,13 @@ runBuilder {
     uid = plumbing.id "buildLayer" "uid" uid;
     gid = plumbing.id "buildLayer" "gid" gid;
     storeDir = builtins.storeDir;
+    ignore = map toString (check "ignore" ignore);
+    referencesOf = check "referencesOf" referencesOf;
+    history = if metadata == null || builtins.isAttrs metadata && !(plumbing.isPackage metadata) then metadata
+      else throw "strata.buildLayer: `metadata` must be an attribute set { created_by; author; comment; }, got ${plumbing.describe metadata}";
     # deps' closure, and what copyToRoot, contents and the commands may name: the store paths
     # the layer's files need (its record's references, which an image takes too).
     exportReferencesGraph.closure = check "deps" deps ++ check "copyToRoot" copyToRoot ++ check "contents" contents
-      ++ plumbing.commandsReferences name (extraCommands + fakeRootCommands);
+      ++ check "referencesOf" referencesOf ++ plumbing.commandsReferences name (extraCommands + fakeRootCommands);
   };
 }

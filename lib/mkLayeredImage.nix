@@ -1,5 +1,9 @@
-# What buildLayeredImage and streamLayeredImage share: their arguments, the layers and the
-# final derivation. Not part of the API; see those two files for the arguments.
+# What buildLayeredImage, streamLayeredImage and nix2container.buildImage share: their
+# arguments, the layers and the final derivation. Not part of the API; see those files for
+# the arguments. `function` names the caller in errors; `ownLayers` makes maxLayers the
+# budget of the image's own layers alone (nix2container's meaning: not the base's, not
+# `layers`), where 1 is one layer holding the store paths and the top layer's files;
+# `baseConfig` says what the config takes of a base's ("inherit", "env" or "none").
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences;
@@ -9,10 +13,12 @@ let
   # text loses its context when parsed.
   storePathInput = path: builtins.appendContext path { ${path} = { path = true; }; };
 in
-{ command, derivationName, stream }:
+{ command, derivationName, stream, function ? (if stream then "streamLayeredImage" else "buildLayeredImage")
+, ownLayers ? false, baseConfig ? "inherit" }:
 args@{ name
 , tag ? null
 , contents ? [ ]
+, copyToRoot ? [ ]
 , config ? null
 , architecture ? plumbing.defaultArchitecture
 , variant ? plumbing.variantFor architecture
@@ -49,8 +55,10 @@ args@{ name
 }:
 let
   imageName = toLower name;
-  function = if stream then "streamLayeredImage" else "buildLayeredImage";
   contentsList = plumbing.packages function "contents" contents;
+  copyToRootList = plumbing.packages function "copyToRoot" copyToRoot;
+  # nix2container's maxLayers = 1: the top layer holds the store paths too, and no plan is made.
+  single = ownLayers && maxLayers == 1;
   base = if fromImage == null then null else readBaseImage { inherit fromImage fromImageName fromImageTag function; };
   configRefs = configReferences imageName config;
 
@@ -58,8 +66,11 @@ let
   # gets those of the paths it holds, so a changed rule rebuilds one layer), the others to
   # the top layer. The image checks that each rule was applied by some layer.
   rules = plumbing.perms function perms;
-  storeRules = builtins.filter (rule: plumbing.permsStorePath rule != null) rules;
-  rootRules = builtins.filter (rule: plumbing.permsStorePath rule == null) rules;
+  # (A rule for a copyToRoot package is for its files at /: the top layer's.)
+  inRoot = rule: plumbing.permsStorePath rule == null
+    || builtins.elem (plumbing.permsStorePath rule) (map (item: builtins.unsafeDiscardStringContext (toString item)) copyToRootList);
+  storeRules = builtins.filter (rule: !(inRoot rule)) rules;
+  rootRules = builtins.filter inRoot rules;
   rulesOf = storePaths: builtins.filter (rule: builtins.elem (plumbing.permsStorePath rule) storePaths) storeRules;
 
   # Streamed layers are written uncompressed, and store-path layers again from the store.
@@ -110,14 +121,15 @@ let
     command = "build-nix-db-layer";
     attrs = {
       imageName = name;
-      inherit configRefs mtime base customisationLayer;
+      inherit configRefs mtime base;
+      customisationLayer = topLayer;
       nixUid = storeOwner.uid;
       nixGid = storeOwner.gid;
       compressor = layerCompressor;
       layerName = "nix-db";
       storeDir = builtins.storeDir;
       deps = roots;
-      exportReferencesGraph.closure = roots ++ [ configRefs customisationLayer ];
+      exportReferencesGraph.closure = roots ++ [ configRefs ] ++ topLayers;
     };
   };
 
@@ -125,37 +137,46 @@ let
   # other files need (their records' references), less what the explicit layers hold.
   planAttrs = {
     imageName = name;
-    inherit configRefs maxLayers includeStorePaths customisationLayer layeringPipeline layerPlan;
+    inherit configRefs maxLayers includeStorePaths layeringPipeline layerPlan;
+    customisationLayer = topLayer;
     includeNixDB = initializeNixDatabase;
     inherit base;
     contents = contentsList;
-    exportReferencesGraph.closure = contentsList ++ [ configRefs customisationLayer ] ++ explicitLayers;
+    exportReferencesGraph.closure = contentsList ++ [ configRefs ] ++ topLayers ++ explicitLayers;
   };
 
   plan = runBuilder {
     name = "${baseName imageName}-layer-plan.json";
     command = "plan-layers";
-    attrs = planAttrs // { lowerLayers = explicitLayers; };
+    attrs = planAttrs // { lowerLayers = explicitLayers; } // (if ownLayers then { ownLayers = maxLayers; } else { });
   };
 
   plannedLayers = map storeLayer (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan)));
 
-  storeLayers = explicitLayers ++ (if importFromDerivation then plannedLayers else [ ]);
+  storeLayers = explicitLayers ++ (if importFromDerivation && !single then plannedLayers else [ ]);
 
-  customisationLayer = buildLayer {
+  # nix2container's images have no top layer where it would be empty (no copyToRoot, no
+  # rules for it, and the store paths in layers of their own).
+  topLayers = if ownLayers && !single && copyToRootList == [ ] && rootRules == [ ] then [ ] else [ customisationLayer ];
+  topLayer = if topLayers == [ ] then null else customisationLayer;
+
+  customisationLayer = buildLayer ({
     name = "${baseName imageName}-customisation";
     inherit extraCommands fakeRootCommands enableFakechroot mtime base users groups;
     contents = contentsList;
+    copyToRoot = copyToRootList;
     compressor = layerCompressor;
-    perms = rootRules;
+    perms = if single then rules else rootRules;
     permsOfImage = true;
-  };
+  } // (if single then { referencesOf = contentsList ++ copyToRootList ++ [ configRefs ]; layers = explicitLayers; }
+        else { }));
 
   image = runBuilder {
     name = derivationName (baseName imageName) format;
     inherit command;
     attrs = {
-      inherit tag config configRefs architecture variant created mtime format base customisationLayer;
+      inherit tag config configRefs architecture variant created mtime format base;
+      customisationLayer = topLayer;
       imageName = name;
       compressor = layerCompressor;
       layers = storeLayers;
@@ -165,7 +186,9 @@ let
       storeDir = builtins.storeDir;
       perms = rules;
       inherit (plumbing) interpreter;
-    } // (if importFromDerivation then { } else planAttrs);
+      inherit baseConfig;
+    } // (if ownLayers then { ownLayers = maxLayers; } else { })
+      // (if importFromDerivation || single then { } else planAttrs);
   };
 
   sbom = plumbing.sbom {
@@ -177,9 +200,10 @@ let
   unsupported = argument: why: throw "strata.${function}: `${argument}` ${why}";
   # Arguments checked before anything is planned from them, so their errors come first.
   checked = builtins.all (value: builtins.seq value true)
-    [ contentsList storeOwner.uid storeOwner.gid (plumbing.integer function "maxLayers" maxLayers) ];
+    [ contentsList copyToRootList storeOwner.uid storeOwner.gid (plumbing.integer function "maxLayers" maxLayers) ];
 in
-if !checked || maxLayers < 2 then unsupported "maxLayers" "must be at least 2: one layer of store paths and the top layer"
+if !checked || maxLayers < 1 || (!ownLayers && maxLayers < 2) then
+  unsupported "maxLayers" (if ownLayers then "must be at least 1" else "must be at least 2: one layer of store paths and the top layer")
 else if stream && args ? format then
   unsupported "format" "is buildLayeredImage's: a stream is a Docker archive (pipe it to skopeo for another format)"
 else if stream && args ? compressor then
@@ -192,10 +216,12 @@ else if !(builtins.elem format [ "docker-archive" "oci-archive" "oci" ]) then
   unsupported "format" "must be \"docker-archive\", \"oci-archive\" or \"oci\", not ${builtins.toJSON format}"
 else
   image // plumbing.copyScripts { inherit image sbom; reference = "${imageName}:${if tag != null then tag else hashPart image}"; } // {
-    inherit imageName meta customisationLayer base sbom;
+    inherit imageName meta base sbom;
+    customisationLayer = topLayer;
+    imageRefUnsafe = builtins.unsafeDiscardStringContext "${imageName}:${if tag != null then tag else hashPart image}";
     imageTag = if tag != null then tag else hashPart image;
-    layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ [ customisationLayer ];
+    layers = storeLayers ++ (if initializeNixDatabase then [ nixDbLayer ] else [ ]) ++ topLayers;
     buildArgs = args;
-  } // (if importFromDerivation then { inherit plan; } else { })
+  } // (if importFromDerivation && !single then { inherit plan; } else { })
   // (if stream then { isExe = true; } else { })
   // passthru

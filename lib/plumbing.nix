@@ -56,7 +56,7 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath interpreter skopeo fakeroot proot prootBinds shadow;
+  inherit system shell toolsPath interpreter compiled skopeo fakeroot proot prootBinds shadow;
 
   # As nixpkgs' lib.makeOverridable: `f args` with `override`, which calls `f` again with
   # the arguments updated by an attribute set, or by a function of the old ones.

@@ -22,6 +22,8 @@ COMMANDS = {
     "export-image": ("export.export_image", "export", "flatten an image into one root file system tarball (exportImage)"),
     "merge-images": ("export.merge_images", "merge", "write one archive holding several images (mergeImages)"),
     "pull-image": ("pull.pull_image", "pull", "copy an image from a registry by digest (pullImage)"),
+    "layout-from-manifest": ("pull.layout_from_manifest", "manifest-layout",
+                             "an OCI layout of a manifest and its fetched blobs (pullImageFromManifest)"),
     "build-layer": ("layerbuild.build_layer", "layer", "write one layer and its record (buildLayer, a layer derivation)"),
     "build-nix-db-layer": ("layerbuild.build_nix_db_layer", "image layer", "write a layer holding the Nix database"),
     "plan-layers": ("layerbuild.plan_layers", "image layer", "group an image's store paths into layers, as JSON"),
@@ -36,7 +38,7 @@ COMMANDS = {
 PARSERS = {"image": specs.image_spec, "layer": specs.layer_spec, "base": specs.base_spec,
            "export": specs.export_spec, "merge": specs.merge_spec, "pull": specs.pull_spec,
            "multiarch": specs.multi_arch_spec, "shell": specs.shell_spec,
-           "sbom": specs.sbom_spec}
+           "sbom": specs.sbom_spec, "manifest-layout": specs.manifest_layout_spec}
 
 
 USAGE = "usage: python3 -m builder %s [SPEC] [--out PATH]"

@@ -10,6 +10,7 @@ again from the store and check it path by path::
      "references",                                 the store paths its other files need
      "mtime", "uid", "gid", "uname", "gname",      how its entries were written
      "perms",                                      the rules it applied (see perms)
+     "history",                                    its entry in the image history, or null
      "blob": true | false, "segments": {path: sha256 of that path's tar bytes} | null}
 
 ``references`` is the closure of what the files outside the store name (see layer_root):
@@ -30,6 +31,7 @@ from ..core import progress
 from ..core.errors import StrataError
 from ..core.fields import Fields
 from ..core.output import output_directory, output_file
+from ..image.imageconfig import History
 from ..layers.layer import MEDIA_TYPES, Layer, TarPlan, owners, write_layer
 from ..nix import graph, layering
 from ..tar.tarwriter import Owner, numeric_owner
@@ -57,6 +59,9 @@ class LayerRecord:
         self.owner = Owner(fields.owner_id("uid"), fields.owner_id("gid"), fields.get("uname", str),
                            fields.get("gname", str))
         self.perms = perms.rules(fields.get("perms", list, []))
+        entry = fields.get("history", dict, None)
+        self.history = None if entry is None else History(
+            entry.get("created_by"), entry.get("comment"), entry.get("author"))
         self.blob = os.path.join(directory, BLOB) if fields.get("blob", bool) else None
         segments = fields.get("segments", dict, None)
         if segments is not None and not all(isinstance(value, str) for value in segments.values()):
@@ -81,7 +86,7 @@ def build_layer(spec):
                                or spec.compressor != "none"):
         raise StrataError("keepBlob: only a layer of store paths alone, uncompressed, can go without its blob")
     closure = load_graph(spec.closure) if spec.closure is not None else {}
-    store_paths = spec.store_paths or _deps_paths(spec, closure)
+    store_paths = set(spec.store_paths or _deps_paths(spec, closure)) - set(spec.ignore)
     with contextlib.ExitStack() as cleanup:
         root, named = layer_root(spec, closure, cleanup)
         references = graph.closure(closure, named)
@@ -147,6 +152,7 @@ def _write_record(directory, layer, name, store_paths, spec, segments, reference
         "name": name, "storePaths": sorted(store_paths), "storeDir": spec.store_dir, "references": sorted(references),
         "mtime": spec.mtime, "uid": spec.uid, "gid": spec.gid, "uname": spec.uname, "gname": spec.gname,
         "blob": segments is None, "segments": segments, "perms": [rule.document for rule in applied],
+        "history": spec.history,
     }
     with open(os.path.join(directory, RECORD), "w") as stream:
         json.dump(record, stream, sort_keys=True, indent=1)
@@ -215,7 +221,7 @@ def planned_groups(image, lower, store_dir):
         wanted = {path for path in wanted if store_prefix + os.path.basename(path) not in base.tree.nodes}
     max_layers = 100 if image.max_layers is None else image.max_layers
     others = len(lower) + 1 + image.include_nix_db + (len(base.layers) if base else 0)
-    budget = max_layers - others
+    budget = max_layers - others if image.own_layers is None else image.own_layers - bool(image.customisation_layer)
     if wanted and budget < 1:
         raise StrataError("maxLayers: %d leaves no layer for the store paths beside %d other layers (base and"
                           " lower layers, the Nix database, the top layer)" % (max_layers, others))
@@ -264,10 +270,11 @@ def load_graph(closure):
 
 
 def _deps_paths(spec, closure):
-    """The closure of ``deps`` less what the ``lowerLayers`` hold (explicit layers)."""
-    if not spec.deps:
+    """The closure of ``deps`` and of what ``referencesOf`` refer to, less what the
+    ``lowerLayers`` hold (explicit layers)."""
+    if not spec.deps and not spec.references_of:
         return []
-    paths = graph.closure(closure, spec.deps)
+    paths = graph.closure(closure, spec.deps) | graph.referenced_closure(closure, spec.references_of)
     for directory in spec.lower_layers:
         paths.difference_update(read_record(directory).store_paths)
     return paths

@@ -23,6 +23,10 @@ from ..tree import perms
 from .layerbuild import base_image, planned_groups, read_record, store_layer_entries
 
 
+EMPTY_TAR = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+"""The diff_id of a layer without entries: 1024 zero bytes, a tar's end."""
+
+
 class _Planned:
     """A layer the image derivation writes itself, from a group of store paths, owned by
     the spec's uid, gid, uname and gname, which the Nix side gives the layer derivations of
@@ -35,6 +39,7 @@ class _Planned:
         self.mtime = spec.mtime
         self.owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
         self.perms = image.perms
+        self.history = None
 
     def plan(self):
         entries = store_layer_entries(self.store_dir, self.store_paths, self.owner, self.perms)
@@ -59,6 +64,8 @@ def image_layers(image, spec):
     planned = [] if image.closure is None else [
         _Planned(name, paths, image, spec) for name, paths in planned_groups(image, lower, spec.store_dir)]
     top = [read_record(directory) for directory in (image.nix_db_layer, image.customisation_layer) if directory]
+    if image.own_layers is not None:  # nix2container's images have no empty layer
+        top = [record for record in top if record.layer.diff_id != EMPTY_TAR]
     perms.check_applied(image.perms, [rule.document for record in lower + top for rule in record.perms],
                         {path for source in planned for path in source.store_paths}, spec.store_dir)
     return base, lower + planned + top
@@ -94,8 +101,7 @@ def _write(target, image, spec, base, sources):
             target.add_blob_file(source.blob, source.layer)
             layers.append(source.layer)
         progress.layer(source.name, len(source.store_paths), layers[-1].size, (number, total))
-    config = image_config(image, [layer.diff_id for layer in layers],
-                          [History("strata", source.name) for source in sources], base)
+    config = image_config(image, [layer.diff_id for layer in layers], [_history(source) for source in sources], base)
     imageformats.finish(target, config, layers, "%s:%s" % (image.name, image.tag))
 
 
@@ -119,7 +125,7 @@ def write_stream_script(image, spec):
         else:
             layers.append(_stream_entry(source.name, source.layer, source.blob, source, source.segments))
     config = image_config(image, [entry["layer"]["diff_id"] for entry in layers],
-                          [History("strata", source.name) for source in sources], base)
+                          [_history(source) for source in sources], base)
     document = {"repoTag": "%s:%s" % (image.name, image.tag), "mtime": spec.mtime,
                 "config": config.decode("utf-8"), "layers": layers}
     source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -135,6 +141,11 @@ def write_stream_script(image, spec):
     with output_file(image.out) as stream:
         stream.write(script.encode("utf-8"))
     os.chmod(image.out, 0o555)
+
+
+def _history(source):
+    """A layer's entry in the image history: its record's, else strata's and its name."""
+    return source.history or History("strata", source.name)
 
 
 def _stream_entry(name, layer, blob, source, segments):

@@ -33,6 +33,11 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``nixUid``, ``nixGid``    owner of /nix: the store, the database (default 0, 0)
 ``base``                  a base image as read-base-image wrote it, or null
 ``perms``                 the image's rules (see perms): each must be applied by a layer
+``ownLayers``             or: the budget of the image's own layers alone (the store layers
+                          and the top one), whatever the base and the lower layers take
+``baseConfig``            what the config takes of a base image's: ``inherit`` (every field
+                          it does not set, Env merged; the default), ``env`` (its Env only)
+                          or ``none`` (nix2container's meaning)
 ========================  =============================================================
 
 A layer (LayerSpec; build-layer, and the layers the image commands write themselves):
@@ -65,6 +70,11 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``perms``                 modes and owners of chosen entries (see perms), [] for none
 ``permsOfImage``          the rules are an image's: one whose path the layer lacks is left
                           to the image's other layers (default false: an error)
+``referencesOf``          store paths whose references' closure the layer holds too (not the
+                          paths themselves), less what ``lowerLayers`` hold
+``ignore``                store paths the layer leaves out, whatever else says to hold them
+``history``               the layer's entry in the image history: ``created_by``, ``author``,
+                          ``comment`` (null: strata's own)
 ========================  =============================================================
 
 An image to flatten (ExportSpec; export-image): ``base``. Images to merge (MergeSpec;
@@ -81,6 +91,10 @@ The files of a Nix shell image (ShellSpec; nix-shell-files, see nixshell): ``she
 bash), ``staticPath`` (the shell's directory and the output's bin, before the setup's PATH),
 ``command`` or ``run`` (or neither), the derivation's ``drvBuilder`` and ``drvArgs``, ``passAsFile`` (an object:
 name to value) and ``structuredAttrs`` (its attributes as .attrs.json holds them, or null).
+
+A pulled manifest's layout (ManifestLayoutSpec; layout-from-manifest): ``manifest`` (the
+manifest file) and ``blobs`` (files named ``<hex digest>``, or ``<hash>-<hex digest>`` in
+the store).
 
 An image's SBOM (SbomSpec; build-sbom, see inventory.sbom): ``image`` (the image it
 describes: an archive, an OCI layout or a stream script), ``closure`` (the graph of what the
@@ -115,14 +129,15 @@ from . import times
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid", "base", "layering_pipeline", "layer_plan", "perms"])
+    "nix_uid", "nix_gid", "base", "layering_pipeline", "layer_plan", "perms", "own_layers", "base_config"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
     "out", "closure", "store_paths", "deps", "lower_layers", "copy_to_root", "contents",
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
     "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot",
-    "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups", "perms", "perms_of_image"])
+    "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups", "perms", "perms_of_image",
+    "ignore", "references_of", "history"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -138,6 +153,8 @@ MergeSpec = collections.namedtuple("MergeSpec", "out images mtime")
 MultiArchSpec = collections.namedtuple("MultiArchSpec", "out name tag images")
 """Images of several platforms to put in one index (build-multi-arch-image)."""
 
+ManifestLayoutSpec = collections.namedtuple("ManifestLayoutSpec", "out manifest blobs")
+
 SbomSpec = collections.namedtuple("SbomSpec", "out image closure store_dir base copy_to_root packages")
 
 PullSpec = collections.namedtuple(
@@ -150,6 +167,7 @@ ShellSpec = collections.namedtuple(
 """The files that recreate a derivation's build environment (nix-shell-files)."""
 
 FORMATS = ("docker-archive", "oci-archive", "oci")
+BASE_CONFIG = ("inherit", "env", "none")
 
 
 def load(filename):
@@ -197,6 +215,8 @@ def image_spec(document, out=None):
         layering_pipeline=fields.get("layeringPipeline", list, None),
         layer_plan=fields.get("layerPlan", str, None),
         perms=_perms(fields),
+        own_layers=fields.get("ownLayers", int, None),
+        base_config=fields.choice("baseConfig", BASE_CONFIG, "inherit"),
     )
 
 
@@ -231,7 +251,19 @@ def layer_spec(document, out=None, environ=os.environ):
         run_as_root=fields.get("runAsRoot", str, ""),
         users=_accounts(fields, "users"), groups=_accounts(fields, "groups"),
         perms=_perms(fields), perms_of_image=fields.get("permsOfImage", bool, False),
+        ignore=fields.string_list("ignore"), references_of=fields.string_list("referencesOf"),
+        history=_history(fields),
     )
+
+
+def _history(fields):
+    """``history``: the layer's entry in the image history, an object of strings among
+    ``created_by``, ``author`` and ``comment``, or null."""
+    value = fields.get("history", dict, None)
+    if value is not None and (not set(value) <= {"created_by", "author", "comment"}
+                              or not all(isinstance(text, str) for text in value.values())):
+        raise StrataError("history: expected an object of strings among created_by, author and comment")
+    return value
 
 
 def _accounts(fields, key):
@@ -291,6 +323,11 @@ def pull_spec(document, out=None):
         skopeo=fields.get("skopeo", str),
         ssl_cert_file=fields.get("sslCertFile", str, None),
     )
+
+
+def manifest_layout_spec(document, out=None):
+    fields = Fields(document)
+    return ManifestLayoutSpec(out=_out(fields, out), manifest=fields.get("manifest", str), blobs=fields.string_list("blobs"))
 
 
 def sbom_spec(document, out=None):

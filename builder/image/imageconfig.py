@@ -12,7 +12,8 @@ import json
 
 from ..core.errors import StrataError
 
-History = collections.namedtuple("History", "created_by comment")
+History = collections.namedtuple("History", "created_by comment author", defaults=(None,))
+"""A layer's entry in the image history; None leaves a field out."""
 
 
 def image_config(spec, diff_ids, history, base=None):
@@ -23,10 +24,10 @@ def image_config(spec, diff_ids, history, base=None):
     document = {
         "architecture": spec.architecture,
         "os": spec.os,
-        "config": inherited(base.config.get("config") or {}, spec.config) if base else spec.config,
+        "config": inherited(base.config.get("config") or {}, spec.config, spec.base_config) if base else spec.config,
         "created": spec.created,
         "history": (base_history(base) if base else []) + [
-            {"created": spec.created, "created_by": entry.created_by, "comment": entry.comment}
+            dict({"created": spec.created}, **{key: value for key, value in entry._asdict().items() if value is not None})
             for entry in history
         ],
         "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
@@ -36,11 +37,14 @@ def image_config(spec, diff_ids, history, base=None):
     return canonical_json(document)
 
 
-def inherited(base, config):
-    """The container config of an image over a base with `base` as its config: every field
-    from the base unless `config` sets it, and Env merged: the base's first, one entry a
-    name, the later value of a name winning."""
-    merged = dict(base)
+def inherited(base, config, mode="inherit"):
+    """The container config of an image over a base with `base` as its config: with `mode`
+    "inherit", every field from the base unless `config` sets it, and Env merged: the base's
+    first, one entry a name, the later value of a name winning; with "env", only Env merged
+    so; with "none", `config` alone."""
+    if mode == "none":
+        return config
+    merged = dict(base) if mode == "inherit" else {key: value for key, value in base.items() if key == "Env"}
     merged.update(config)
     env = {}
     for entry in list(base.get("Env") or []) + list(config.get("Env") or []):

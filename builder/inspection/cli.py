@@ -98,7 +98,7 @@ def _sbom(image, options):
         raise StrataError("%s: strata sbom reads an image's SBOM from its registry (docker://...); a built image's"
                           " is its passthru `sbom`" % image)
     from ..registry.referrers import fetch
-    from .remote import opened
+    from ..registry.reading import opened
     with opened(image, options["tls_verify"], options["creds"]) as (registry, wanted):
         return fetch(registry, wanted, options["format"])
 

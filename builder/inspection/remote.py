@@ -1,11 +1,8 @@
 """An image in a registry, read as the inventory reads local ones: its manifest (for an
 index, the one for this machine's platform, else the first), its config, and each layer
-fetched once into a temporary file that is scanned and deleted. Credentials are found as
-copyToRegistry finds them, and never printed. Retries go unsaid: a failure is one line."""
+fetched once into a temporary file that is scanned and deleted (see registry.reading)."""
 
-import contextlib
 import io
-import json
 import os
 import platform
 import tempfile
@@ -13,41 +10,18 @@ import tempfile
 from ..core.errors import StrataError
 from ..image.imageformats import digest as digest_of
 from ..inventory.contents import Contents, check_layer, scan_layer
-from ..registry import credentials, reference
-from ..registry.client import Registry
-from ..registry.secrets import Secrets
+from ..registry.reading import opened, parse, platform_manifest
 
-TIME_BOUND = 3600
-"""Seconds reading one image may take."""
 LARGEST_CONFIG = 64 << 20
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
            "s390x": "s390x", "riscv64": "riscv64"}
 
 
-@contextlib.contextmanager
-def opened(image, tls_verify=True, creds=None):
-    """(Registry, tag or digest) of ``docker://HOST[:PORT]/REPOSITORY[:TAG|@DIGEST]``, its
-    errors redacted of the credentials' secrets."""
-    text = image[len("docker://"):]
-    name, at, wanted = text.rpartition("@") if "@sha256:" in text else (text, "", None)
-    target = reference.parse(name)
-    user = credentials.find(target.host, creds)
-    secrets = Secrets(user)
-    try:
-        yield Registry(target.host, target.repository, user, tls_verify, None, secrets, TIME_BOUND, "reading"), \
-            wanted if at else target.tag
-    except StrataError as error:
-        raise StrataError(secrets.redact(str(error))) from None
-
-
 def read_remote(image, tls_verify=True, creds=None):
     """The Contents of the image `image` (``docker://...``) in its registry."""
     with opened(image, tls_verify, creds) as (registry, wanted):
-        data, media_type = registry.get_manifest(wanted)
-        manifest = _json(data, registry, "the manifest")
-        if "manifests" in manifest:
-            data = registry.get_manifest(_platform_entry(manifest, registry))[0]
-            manifest = _json(data, registry, "the platform's manifest")
+        machine = platform.machine()
+        data, manifest = platform_manifest(registry, wanted, "linux", _GOARCH.get(machine, machine), strict=False)
         config_descriptor = manifest.get("config") or {}
         size = config_descriptor.get("size")
         if not isinstance(size, int) or not 0 <= size <= LARGEST_CONFIG:
@@ -55,7 +29,7 @@ def read_remote(image, tls_verify=True, creds=None):
         buffer = io.BytesIO()
         registry.get_blob(config_descriptor.get("digest"), size, buffer)
         config_bytes = buffer.getvalue()
-        config = _json(config_bytes, registry, "the config")
+        config = parse(config_bytes, registry, "the config")
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         descriptors = manifest.get("layers") or []
         if len(diff_ids) != len(descriptors):
@@ -77,26 +51,3 @@ def _layer(registry, number, descriptor, diff_id):
         layer = scan_layer(blob, where, media_type=descriptor.get("mediaType"))
     check_layer(layer, descriptor.get("digest"), diff_id, where)
     return layer
-
-
-def _platform_entry(index, registry):
-    """The digest of an index's manifest for linux on this machine, else its first."""
-    entries = [entry for entry in index.get("manifests") or [] if isinstance(entry, dict) and entry.get("digest")]
-    if not entries:
-        raise StrataError("%s: the image index lists no manifest" % registry.where())
-    machine = _GOARCH.get(platform.machine(), platform.machine())
-    for entry in entries:
-        found = entry.get("platform") or {}
-        if found.get("os") == "linux" and found.get("architecture") == machine:
-            return entry["digest"]
-    return entries[0]["digest"]
-
-
-def _json(data, registry, what):
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        raise StrataError("%s: %s is not JSON (%s)" % (registry.where(), what, error))
-    if not isinstance(document, dict):
-        raise StrataError("%s: %s is not a JSON object" % (registry.where(), what))
-    return document

@@ -10,6 +10,7 @@
     sources       the image to push: an archive or layout strata wrote, or a stream script
     push          pushing one image: only the blobs the registry lacks, then the manifest
     referrers     SBOM documents as OCI artifacts referring to the image: pushed, fetched
+    reading       images read back: manifests for a platform, blobs into files
     load          podman load, docker load, and skopeo for other destinations
     cli           ``python3 -m builder.registry``: push, and the copyTo* scripts' commands
 """

@@ -10,6 +10,7 @@ IMAGE is an archive, an OCI layout or a stream script strata wrote; DESTINATION 
 ``containers-storage:`` (podman load) or ``docker-daemon:`` (docker load), the archive
 streamed into the loader, never written to disk; or ``oci:``, ``oci-archive:``, ``dir:``,
 ``docker-archive:`` through skopeo (``--skopeo PATH``, which the copyTo script gives).
+``fetch-blob`` and ``get-manifest`` serve pullImageFromManifest (see reading).
 ``--sbom`` (which the copyTo scripts give) names the image's SBOM directory, whose documents
 a push to a registry attaches to the image; ``--no-sbom`` leaves them out."""
 
@@ -27,7 +28,36 @@ _SKOPEO = {"oci:", "oci-archive:", "dir:", "docker-archive:"}
 
 
 def main(argv):
-    return commandline.run(USAGE, lambda: _copy(*_parse(list(argv))), workers.close_shared_pool)
+    argv = list(argv)
+    if argv and argv[0] in ("fetch-blob", "get-manifest"):
+        work = _fetch_blob if argv[0] == "fetch-blob" else _get_manifest
+        return commandline.run(USAGE, lambda: work(argv[1:]), workers.close_shared_pool)
+    return commandline.run(USAGE, lambda: _copy(*_parse(argv)), workers.close_shared_pool)
+
+
+def _fetch_blob(argv):
+    """``fetch-blob IMAGE DIGEST SIZE OUT [--tls-verify=false]``: pullImageFromManifest's
+    fixed-output derivations."""
+    tls_verify = "--tls-verify=false" not in argv
+    positional = [argument for argument in argv if not argument.startswith("--tls-verify")]
+    if len(positional) != 4 or not positional[2].isdigit():
+        raise UsageError("fetch-blob takes an image, a digest, its size and a file")
+    from .reading import fetch_blob
+    fetch_blob(positional[0], positional[1], int(positional[2]), positional[3], tls_verify)
+
+
+def _get_manifest(argv):
+    """``get-manifest IMAGE --os OS --arch ARCH [--tls-verify=false]``: the manifest of the
+    image for that platform, as the registry has it, on stdout (pullImageFromManifest's lock)."""
+    tls_verify = "--tls-verify=false" not in argv
+    rest = [argument for argument in argv if not argument.startswith("--tls-verify")]
+    if len(rest) != 5 or rest[1] != "--os" or rest[3] != "--arch":
+        raise UsageError("get-manifest takes an image, --os OS and --arch ARCH")
+    from .reading import opened, platform_manifest
+    with opened(rest[0], tls_verify) as (registry, wanted):
+        data, _ = platform_manifest(registry, wanted, rest[2], rest[4])
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
 
 
 def _copy(image, destination, options):

@@ -1,0 +1,162 @@
+"""strata.nix2container end to end: nix2container's own examples (tests/nix/nix2container.nix)
+built in the sandbox, loaded into podman under name:tag by copyToPodman and run, printing
+what nix2container's tests expect; their layers read back; pullImageFromManifest against a
+real registry on 127.0.0.1; and the errors nix2container users make."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import tarfile
+
+import pytest
+
+from conftest import REPO, built, nix_build, registry_server, run
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = os.path.join(REPO, "tests", "nix", "nix2container.nix")
+
+
+def image(attr, *extra):
+    return built(attr, *extra, expression=EXAMPLES)
+
+
+def attribute(attr, name, *extra):
+    finished = subprocess.run(["nix-instantiate", "--eval", "--json", EXAMPLES, "-A", "%s.%s" % (attr, name)]
+                              + list(extra), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(finished.stdout)
+
+
+def load_and_run(attr, *command):
+    """copyToPodman, then podman run NAME:TAG as nix2container's tests do; the output."""
+    loader = image(attr + ".copyToPodman")
+    loaded = subprocess.run([os.path.join(loader, "bin", "copy-to-podman")], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    reference = "%s:%s" % (attribute(attr, "imageName"), attribute(attr, "imageTag"))
+    assert attribute(attr, "imageRefUnsafe") == reference
+    return run("podman", "run", "--rm", "--network", "none", reference, *command)
+
+
+def layers(attr):
+    """The store paths' names of each layer of the built image, bottom first, and its config."""
+    with tarfile.open(image(attr)) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        config = json.load(archive.extractfile(manifest["Config"]))
+        found = []
+        for name in manifest["Layers"]:
+            with tarfile.open(fileobj=archive.extractfile(name)) as layer:
+                members = layer.getmembers()
+            found.append(({member.name.split("/")[2].split("-", 1)[1] for member in members
+                           if member.name.startswith("nix/store/") and member.name.count("/") >= 2},
+                          {member.name: member for member in members}))
+    return found, config
+
+
+@pytest.mark.parametrize("attr, command, expected", [
+    ("hello'", [], "dying"),
+    ("basic", [], "Hello, world"),
+    ("bash'", ["bash", "-c", "echo $0 works"], "works"),
+    ("bash'", ["ls", "/"], "bin"),
+    ("layered", [], "Hello, world"),
+    ("nested", [], "Hello, world"),
+    ("nonReproducible", [], "A non reproducible image built the"),
+    ("metadata", [], "Hello, world"),
+    ("created", [], "Hello, world"),
+])
+def test_the_examples_load_through_copy_to_podman_and_run(attr, command, expected):
+    assert expected in load_and_run(attr, *command)
+
+
+def test_openbar_and_perms_set_modes_through_perms():
+    assert any(line.startswith("drwxrwxrwx") and line.endswith(" tmp") for line in load_and_run("openbar").splitlines())
+    listing = load_and_run("perms").splitlines()
+    assert sum(1 for line in listing if line.startswith("-rwxrwxrwx")) == 2, listing
+
+
+def test_build_layer_layers_hold_their_store_paths_and_the_image_its_own():
+    found, _ = layers("hello'")
+    assert [paths for paths, _ in found] == [{"busybox", "hello-2.12"}, {"conversation"}]
+    found, _ = layers("nested")  # nested layers first, each once; nothing repeated
+    assert [paths for paths, _ in found] == [{"readline-8.1"}, {"bash-interactive-5.2", "busybox"}, {"hello-2.12"}]
+    found, _ = layers("basic")  # maxLayers = 1: one layer
+    assert [paths for paths, _ in found] == [{"busybox", "hello-2.12"}]
+    found, _ = layers("layered")  # maxLayers = 3: no empty top layer
+    assert sorted(map(sorted, (paths for paths, _ in found))) == [["busybox"], ["hello-2.12"]]
+
+
+def test_copy_to_root_files_are_at_root_and_not_in_the_store():
+    found, _ = layers("bash'")
+    assert len(found) == 1
+    paths, members = found[0]
+    assert "root" not in paths and "bin/bash" in members and members["bin/bash"].issym()
+
+
+def test_ignore_metadata_and_created():
+    found, config = layers("created")
+    assert [paths for paths, _ in found] == [{"busybox"}, {"hello-2.12"}], "ignore leaves hello to the image"
+    assert config["created"] == "2024-01-01T00:00:00Z"
+    _, config = layers("metadata")
+    assert config["history"] == [{"created": "0001-01-01T00:00:00Z", "created_by": "test created_by",
+                                  "author": "test author", "comment": "test comment"}]
+    assert config["created"] == "0001-01-01T00:00:00Z" and config["config"]["Entrypoint"][0].endswith("/bin/hello")
+
+
+def test_initialize_nix_database_registers_the_nested_layers_paths():
+    found, _ = layers("nix")
+    database = [members for _, members in found if "nix/var/nix/db/db.sqlite" in members]
+    assert len(database) == 1
+    with tarfile.open(image("nix")) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        for name in manifest["Layers"]:
+            with tarfile.open(fileobj=archive.extractfile(name)) as layer:
+                if "nix/var/nix/db/db.sqlite" in layer.getnames():
+                    data = layer.extractfile("nix/var/nix/db/db.sqlite").read()
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "strata-n2c-db.sqlite")
+    with open(path, "wb") as stream:
+        stream.write(data)
+    try:
+        with sqlite3.connect(path) as db:
+            valid = {row[0].split("-", 1)[1] for row in db.execute("select path from ValidPaths")}
+    finally:
+        os.unlink(path)
+    assert {"hello-2.12", "busybox"} <= valid
+
+
+def test_pull_image_from_manifest_fetches_each_blob_and_is_a_base(tmp_path):
+    with registry_server(tmp_path / "registry") as (address, _, _):
+        push = image("baseImage.copyToRegistry")
+        pushed = subprocess.run([os.path.join(push, "bin", "copy-to-registry"), "docker://%s/bases/busybox:1" % address,
+                                 "--dest-tls-verify=false", "--no-sbom"], capture_output=True, text=True)
+        assert pushed.returncode == 0, pushed.stderr
+        script = image("getManifest", "--argstr", "registryUrl", address)
+        manifest = subprocess.run([os.path.join(script, "bin", "get-manifest")], capture_output=True)
+        assert manifest.returncode == 0, manifest.stderr
+        lock = tmp_path / "manifest.json"
+        lock.write_bytes(manifest.stdout)
+        assert json.loads(manifest.stdout)["layers"]
+        extra = ("--argstr", "registryUrl", address, "--arg", "baseManifest", str(lock))
+        base = image("base", *extra)
+        assert sorted(os.listdir(os.path.join(base, "blobs", "sha256"))) and os.path.exists(os.path.join(base, "index.json"))
+        loader = image("fromImageManifest.copyToPodman", *extra)
+        loaded = subprocess.run([os.path.join(loader, "bin", "copy-to-podman")], capture_output=True, text=True)
+        assert loaded.returncode == 0, loaded.stderr
+        reference = attribute("fromImageManifest", "imageRefUnsafe", *extra)
+        assert "/etc/base-release" in run("podman", "run", "--rm", "--network", "none", reference)
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("n.buildImage { name = \"x\"; layers = n.buildLayer { }; }",
+     "strata.nix2container.buildImage: `layers` must be a list of buildLayer results"),
+    ("n.buildImage { name = \"x\"; perms = [ { path = \"/tmp\"; mode = 777; } ]; }",
+     "strata.nix2container.buildImage: `perms` rule 0: `mode` must be a string of octal digits"),
+    ("n.buildImage { config = { }; }", "called without required argument 'name'"),
+    ("n.buildLayer { maxLayers = 2; }", "strata.nix2container.buildLayer: `maxLayers` must be 1"),
+    ("n.buildImage { name = \"x\"; config = [ ]; }", "strata.nix2container.buildImage: `config` must be an attribute set"),
+])
+def test_errors_name_the_function_and_the_argument(expression, message):
+    code = ("let n = (import %s { python3 = \"/usr/bin/python3\"; }).nix2container; in (%s).drvPath"
+            % (REPO, expression))
+    finished = subprocess.run(["nix-instantiate", "--eval", "-E", code], capture_output=True, text=True)
+    assert finished.returncode != 0 and message in finished.stderr, finished.stderr
