@@ -190,3 +190,26 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(arguments, message, status):
     assert "secret-pass" not in finished.stderr
     if status == 1:
         assert len(finished.stderr.splitlines()) == 1, finished.stderr
+
+
+def test_a_registry_with_credentials_and_tls_is_read_as_copy_to_registry_finds_them(tmp_path, v1):
+    import base64
+    with registry_server(tmp_path / "registry", secured=True) as (address, _, _):
+        push = release("v1.copyToRegistry")
+        pushed = subprocess.run([os.path.join(push, "bin", "copy-to-registry"), "docker://%s/secure/app:1.0" % address,
+                                 "--dest-tls-verify=false", "--creds", "ship:s3cret-word"], capture_output=True, text=True)
+        assert pushed.returncode == 0, pushed.stderr
+        remote = "docker://%s/secure/app:1.0" % address
+        unverified = strata("inspect", remote, "--creds", "ship:s3cret-word")
+        assert unverified.returncode == 1 and "TLS failed" in unverified.stderr
+        refused = strata("inspect", remote, "--tls-verify=false", "--creds", "ship:wrong-word")
+        assert refused.returncode == 1 and "refused" in refused.stderr and "wrong-word" not in refused.stderr
+        _, layers, _ = read_archive(v1)
+        assert as_json("inspect", remote, "--tls-verify=false", "--creds", "ship:s3cret-word")["layers"] == layers
+        auth_file = tmp_path / "auth.json"
+        auth_file.write_text(json.dumps({"auths": {address: {"auth": base64.b64encode(b"ship:s3cret-word").decode()}}}))
+        fetched = subprocess.run([os.path.join(built("cli", expression=RELEASES), "bin", "strata"), "sbom", remote,
+                                  "--tls-verify=false"], capture_output=True, text=True,
+                                 env=dict(os.environ, REGISTRY_AUTH_FILE=str(auth_file)))
+        assert fetched.returncode == 0 and json.loads(fetched.stdout)["spdxVersion"] == "SPDX-2.3", fetched.stderr
+        assert "s3cret" not in fetched.stderr + refused.stderr + unverified.stderr

@@ -5,6 +5,7 @@ real registry on 127.0.0.1; and the errors nix2container users make."""
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import tarfile
@@ -29,14 +30,22 @@ def attribute(attr, name, *extra):
     return json.loads(finished.stdout)
 
 
-def load_and_run(attr, *command):
+def load_and_run(attr, *command, extra=()):
     """copyToPodman, then podman run NAME:TAG as nix2container's tests do; the output."""
-    loader = image(attr + ".copyToPodman")
+    loader = image(attr + ".copyToPodman", *extra)
     loaded = subprocess.run([os.path.join(loader, "bin", "copy-to-podman")], capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
-    reference = "%s:%s" % (attribute(attr, "imageName"), attribute(attr, "imageTag"))
-    assert attribute(attr, "imageRefUnsafe") == reference
+    reference = "%s:%s" % (attribute(attr, "imageName", *extra), attribute(attr, "imageTag", *extra))
+    assert attribute(attr, "imageRefUnsafe", *extra) == reference
     return run("podman", "run", "--rm", "--network", "none", reference, *command)
+
+
+def push_base(address):
+    """The examples' base image, pushed to the registry at `address` as bases/busybox:1."""
+    push = image("baseImage.copyToRegistry")
+    pushed = subprocess.run([os.path.join(push, "bin", "copy-to-registry"), "docker://%s/bases/busybox:1" % address,
+                             "--dest-tls-verify=false", "--no-sbom"], capture_output=True, text=True)
+    assert pushed.returncode == 0, pushed.stderr
 
 
 def layers(attr):
@@ -126,10 +135,7 @@ def test_initialize_nix_database_registers_the_nested_layers_paths():
 
 def test_pull_image_from_manifest_fetches_each_blob_and_is_a_base(tmp_path):
     with registry_server(tmp_path / "registry") as (address, _, _):
-        push = image("baseImage.copyToRegistry")
-        pushed = subprocess.run([os.path.join(push, "bin", "copy-to-registry"), "docker://%s/bases/busybox:1" % address,
-                                 "--dest-tls-verify=false", "--no-sbom"], capture_output=True, text=True)
-        assert pushed.returncode == 0, pushed.stderr
+        push_base(address)
         script = image("getManifest", "--argstr", "registryUrl", address)
         manifest = subprocess.run([os.path.join(script, "bin", "get-manifest")], capture_output=True)
         assert manifest.returncode == 0, manifest.stderr
@@ -139,11 +145,32 @@ def test_pull_image_from_manifest_fetches_each_blob_and_is_a_base(tmp_path):
         extra = ("--argstr", "registryUrl", address, "--arg", "baseManifest", str(lock))
         base = image("base", *extra)
         assert sorted(os.listdir(os.path.join(base, "blobs", "sha256"))) and os.path.exists(os.path.join(base, "index.json"))
-        loader = image("fromImageManifest.copyToPodman", *extra)
-        loaded = subprocess.run([os.path.join(loader, "bin", "copy-to-podman")], capture_output=True, text=True)
-        assert loaded.returncode == 0, loaded.stderr
-        reference = attribute("fromImageManifest", "imageRefUnsafe", *extra)
-        assert "/etc/base-release" in run("podman", "run", "--rm", "--network", "none", reference)
+        assert "/etc/base-release" in load_and_run("fromImageManifest", extra=extra)
+
+
+def test_pull_image_by_digest_is_a_base_once_its_sha256_is_strata_s(tmp_path):
+    with registry_server(tmp_path / "registry") as (address, _, _):
+        push_base(address)
+        digest = json.loads(run("skopeo", "inspect", "--tls-verify=false", "docker://%s/bases/busybox:1" % address))["Digest"]
+        extra = ["--argstr", "registryUrl", address, "--argstr", "baseDigest", digest]
+        first = nix_build("fromImage", *extra, "--argstr", "baseSha256", "0" * 52, expression=EXAMPLES)
+        got = re.search(r"got:\s+(sha256[:-]\S+)", first.stderr)
+        assert first.returncode != 0 and got, first.stderr
+        extra += ["--argstr", "baseSha256", got.group(1)]
+        assert "/etc/base-release" in load_and_run("fromImage", extra=extra)
+
+
+def test_copy_to_dir_gives_layers_whose_nix_directory_is_0755(tmp_path):
+    """nix2container's nonRegressionIssue12: /nix is in the archive, with mode 755."""
+    script = os.path.join(image("basic.copyTo"), "bin", "copy-to")
+    copied = subprocess.run([script, "dir://%s" % (tmp_path / "image")], capture_output=True, text=True)
+    assert copied.returncode == 0, copied.stderr
+    manifest = json.loads((tmp_path / "image" / "manifest.json").read_text())
+    modes = []
+    for layer in manifest["layers"]:
+        with tarfile.open(tmp_path / "image" / layer["digest"].split(":")[1]) as tar:
+            modes += [member.mode for member in tar.getmembers() if member.name.strip("./") == "nix"]
+    assert modes and all(mode == 0o755 for mode in modes)
 
 
 @pytest.mark.parametrize("expression, message", [

@@ -24,13 +24,13 @@ _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,16384}")
 class Login:
     """The Authorization header a registry's requests carry, renewed when a 401 asks."""
 
-    def __init__(self, where, repository, credentials, secrets, tls_verify):
+    def __init__(self, where, repository, credentials, secrets, tls_verify, actions="pull,push"):
         self.where = where
         self.credentials = credentials
         self.secrets = secrets
         self.tls_verify = tls_verify
         self.authorization = None
-        self._scopes = ["repository:%s:pull,push" % repository]
+        self._scopes = ["repository:%s:%s" % (repository, actions)]
         self._lock = threading.Lock()
 
     def answer(self, challenge, tried, time_limit=None):

@@ -12,7 +12,7 @@
   credentials and tokens. With ``tls_verify`` false, a registry whose HTTPS fails is spoken
   to in plain HTTP, as containers/image does.
 - Time: everything a Registry does ends by its `time_bound` (seconds), if given; `task`
-  names what it does (a push, a reading) in the error.
+  names what it does (a push, a reading) in the error. A reading asks for pull access only.
 """
 
 import json
@@ -46,7 +46,8 @@ class Registry:
         self.tls_verify = tls_verify
         self.say = say or (lambda line: None)
         self.secrets = secrets or Secrets(credentials)
-        self.login = auth.Login(self.where(), repository, credentials, self.secrets, tls_verify)
+        self.login = auth.Login(self.where(), repository, credentials, self.secrets, tls_verify,
+                                "pull" if task == "reading" else "pull,push")
         self.scheme = "https"
         self.time_bound = time_bound
         self.task = task

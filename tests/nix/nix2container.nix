@@ -2,9 +2,9 @@
 # strata.nix2container, with host-made stand-ins for the nixpkgs packages they use: `hello`
 # prints "Hello, world!", `bash` and `coreutils` are busybox. Each image is the example's
 # expression with `pkgs.X` read as the stand-in X.
-{ system ? builtins.currentSystem, baseManifest ? null, registryUrl ? null }:
+{ system ? builtins.currentSystem, baseManifest ? null, registryUrl ? null, baseDigest ? null, baseSha256 ? null }:
 let
-  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; inherit system; };
+  strata = import ../.. { python3 = "/usr/bin/python3"; shell = "/bin/sh"; skopeo = "/usr/bin/skopeo"; inherit system; };
   inherit (strata) nix2container;
   inherit (import ../../examples/host-packages.nix { inherit system; }) package busybox;
 
@@ -154,6 +154,18 @@ rec {
   fromImageManifest = nix2container.buildImage {
     name = "from-image-manifest";
     fromImage = base;
+    config = { entrypoint = [ "${coreutils}/bin/ls" "-l" "/etc/base-release" ]; };
+  };
+
+  # examples/from-image.nix, against the tests' registry: the base pulled by digest.
+  fromImage = nix2container.buildImage {
+    name = "from-image";
+    fromImage = nix2container.pullImage {
+      imageName = "${toString registryUrl}/bases/busybox";
+      imageDigest = baseDigest;
+      sha256 = baseSha256;
+      tlsVerify = false;
+    };
     config = { entrypoint = [ "${coreutils}/bin/ls" "-l" "/etc/base-release" ]; };
   };
 
