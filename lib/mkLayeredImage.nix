@@ -6,12 +6,8 @@
 # `baseConfig` says what the config takes of a base's ("inherit", "env" or "none").
 plumbing:
 let
-  inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences;
+  inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences storePathInput;
   buildLayer = import ./buildLayer.nix plumbing;
-
-  # A store path named in a plan read at evaluation time, made an input again: the plan's
-  # text loses its context when parsed.
-  storePathInput = path: builtins.appendContext path { ${path} = { path = true; }; };
 in
 { command, derivationName, stream, function ? (if stream then "streamLayeredImage" else "buildLayeredImage")
 , ownLayers ? false, baseConfig ? "inherit" }:

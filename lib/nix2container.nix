@@ -14,8 +14,8 @@
 # buildLayer: deps, copyToRoot (or deprecated contents), ignore (a store path left out),
 #   layers (layers this one goes over: what they hold, nested ones too, is not repeated),
 #   reproducible (accepted: strata stores every layer's blob, as nix2container does for
-#   false), perms, maxLayers (1; more is refused), metadata ({ created_by; author;
-#   comment; } in the image history).
+#   false), perms, maxLayers (1; more splits the store paths into layers of their own, the
+#   copyToRoot files on top), metadata ({ created_by; author; comment; } in the history).
 # pullImage: imageName, imageDigest, sha256 (of strata's archive, not of nix2container's
 #   directory: a user's hash changes once), os, arch, tlsVerify.
 # pullImageFromManifest: imageName, imageManifest (the manifest JSON file you commit: the
@@ -96,21 +96,66 @@ in
     let
       lower = flatten (list "buildLayer" "layers" layers);
       roots = copied "buildLayer" copyToRoot contents;
-      layer = strata.buildLayer {
+      depsList = plumbing.packages "nix2container.buildLayer" "deps" deps;
+      ignored = map (path: builtins.unsafeDiscardStringContext (toString path))
+        (plumbing.packages "nix2container.buildLayer" "ignore" ignore);
+      one = strata.buildLayer {
         name = "nix2container-layer";
-        inherit deps perms metadata;
+        inherit perms metadata;
+        deps = depsList;
         copyToRoot = roots;
         referencesOf = roots;
         layers = lower;
-        ignore = if ignore == null then [ ] else ignore;
+        ignore = ignored;
       };
+
+      # maxLayers > 1: the store paths split by strata's layering into layers of their own,
+      # the copyToRoot files in one on top; the result is the top one, the others its
+      # nestedLayers (an image takes them below it).
+      rules = plumbing.perms "nix2container.buildLayer" perms;
+      rootPaths = map (item: builtins.unsafeDiscardStringContext (toString item)) roots;
+      inRoot = rule: plumbing.permsStorePath rule == null || builtins.elem (plumbing.permsStorePath rule) rootPaths;
+      top = strata.buildLayer {
+        name = "nix2container-layer-root";
+        inherit metadata;
+        copyToRoot = roots;
+        perms = builtins.filter inRoot rules;
+      };
+      tops = if roots == [ ] then [ ] else [ top ];
+      plan = plumbing.runBuilder {
+        name = "nix2container-layer-plan.json";
+        command = "plan-layers";
+        attrs = {
+          imageName = "nix2container-layer";
+          contents = depsList;
+          inherit maxLayers;
+          ownLayers = maxLayers;
+          customisationLayer = if tops == [ ] then null else top;
+          lowerLayers = lower;
+          storeDir = builtins.storeDir;
+          exportReferencesGraph.closure = depsList ++ tops ++ lower;
+        };
+      };
+      groups = builtins.filter (paths: paths != [ ])
+        (map (group: builtins.filter (path: !(builtins.elem path ignored)) group.storePaths)
+          (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan))));
+      split = map
+        (paths: strata.buildLayer {
+          name = "nix2container-layer-${builtins.substring 33 60 (baseNameOf (builtins.head paths))}";
+          storePaths = map plumbing.storePathInput paths;
+          inherit metadata;
+          perms = builtins.filter (rule: !(inRoot rule) && builtins.elem (plumbing.permsStorePath rule) paths) rules;
+        })
+        groups;
+      stacked = split ++ tops;
+      last = builtins.elemAt stacked (builtins.length stacked - 1);
     in
     if !(builtins.isBool reproducible) then
       throw "strata.nix2container.buildLayer: `reproducible` must be true or false, got ${describe reproducible}"
-    else if maxLayers != 1 then
-      throw ("strata.nix2container.buildLayer: `maxLayers` must be 1 (a buildLayer is one layer in strata);"
-        + " split the layer into several buildLayer calls, or give maxLayers to buildImage")
-    else layer // { nestedLayers = lower; inherit deps; };
+    else if !(builtins.isInt maxLayers) || maxLayers < 1 then
+      throw "strata.nix2container.buildLayer: `maxLayers` must be an integer of at least 1, got ${describe maxLayers}"
+    else if maxLayers == 1 || stacked == [ ] then one // { nestedLayers = lower; deps = depsList; }
+    else last // { nestedLayers = lower ++ builtins.genList (builtins.elemAt stacked) (builtins.length stacked - 1); deps = depsList; };
 
   pullImage =
     { imageName, imageDigest, sha256, os ? "linux", arch ? plumbing.defaultArchitecture, tlsVerify ? true

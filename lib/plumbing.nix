@@ -332,6 +332,10 @@ rec {
     if !(builtins.isList rules) then throw "strata.${function}: `perms` must be a list of rules, got ${describe rules}"
     else builtins.genList (index: check index (builtins.elemAt rules index)) (builtins.length rules);
 
+  # A store path named in a plan read at evaluation time, made an input again: the plan's
+  # text loses its context when parsed.
+  storePathInput = path: builtins.appendContext path { ${path} = { path = true; }; };
+
   # The store path a (checked) perms rule's path is in, or null for a path in the image's root.
   permsStorePath = rule:
     let

@@ -95,6 +95,16 @@ def test_build_layer_layers_hold_their_store_paths_and_the_image_its_own():
     assert sorted(map(sorted, (paths for paths, _ in found))) == [["busybox"], ["hello-2.12"]]
 
 
+def test_build_layer_max_layers_splits_its_store_paths_into_layers_below_the_images():
+    found, _ = layers("splitLayer")
+    assert len(found) == 3 and sorted(name for paths, _ in found for name in paths) == [
+        "bash-interactive-5.2", "busybox", "hello-2.12", "readline-8.1"]
+    found, _ = layers("splitLayerWithRoot")
+    assert [len(paths) for paths, _ in found] == [4, 0]
+    assert found[1][1]["tmp"].mode == 0o1777
+    assert "Hello, world" in load_and_run("splitLayer")
+
+
 def test_copy_to_root_files_are_at_root_and_not_in_the_store():
     found, _ = layers("bash'")
     assert len(found) == 1
@@ -179,7 +189,9 @@ def test_copy_to_dir_gives_layers_whose_nix_directory_is_0755(tmp_path):
     ("n.buildImage { name = \"x\"; perms = [ { path = \"/tmp\"; mode = 777; } ]; }",
      "strata.nix2container.buildImage: `perms` rule 0: `mode` must be a string of octal digits"),
     ("n.buildImage { config = { }; }", "called without required argument 'name'"),
-    ("n.buildLayer { maxLayers = 2; }", "strata.nix2container.buildLayer: `maxLayers` must be 1"),
+    ("n.buildLayer { maxLayers = 0; }", "strata.nix2container.buildLayer: `maxLayers` must be an integer of at least 1"),
+    ("n.buildLayer { reproducible = \"no\"; }", "strata.nix2container.buildLayer: `reproducible` must be true or false"),
+    ("n.buildLayer { deps = 3; }", "strata.nix2container.buildLayer: `deps` must be a derivation or a store path"),
     ("n.buildImage { name = \"x\"; config = [ ]; }", "strata.nix2container.buildImage: `config` must be an attribute set"),
 ])
 def test_errors_name_the_function_and_the_argument(expression, message):

@@ -108,6 +108,23 @@ rec {
     }) ];
   };
 
+  # buildLayer's maxLayers: its store paths split into layers of their own, below the image's.
+  splitLayer = nix2container.buildImage {
+    name = "split-layer";
+    config = { entrypoint = [ "${hello}/bin/hello" ]; };
+    layers = [ (nix2container.buildLayer { deps = [ hello bashInteractive ]; maxLayers = 3; }) ];
+  };
+  splitLayerWithRoot = nix2container.buildImage {
+    name = "split-layer-with-root";
+    config = { entrypoint = [ "${hello}/bin/hello" ]; };
+    layers = [ (nix2container.buildLayer {
+      deps = [ hello bashInteractive ];
+      copyToRoot = [ (runCommand "tmp" "mkdir -p $out/tmp") ];
+      perms = [ { path = "/tmp"; mode = "1777"; } ];
+      maxLayers = 2;
+    }) ];
+  };
+
   # examples/perms.nix (its entrypoint a list: a string is one program name)
   perms =
     let test = runCommand "test" "mkdir -p $out/tmp; touch $out/tmp/test1.txt $out/tmp/test2.txt";
