@@ -12,6 +12,7 @@
       bases = import ./tests/nix/bases.nix { system = "x86_64-linux"; };
       dockertools = import ./tests/nix/dockertools.nix { system = "x86_64-linux"; };
       nixshell = import ./tests/nix/nixshell.nix { system = "x86_64-linux"; };
+      nix2container = import ./tests/nix/nix2container.nix { system = "x86_64-linux"; };
     in
     {
       # lib { pkgs = ...; } or lib { python3 = "/usr/bin/python3"; system = ...; }: see default.nix.
@@ -58,6 +59,9 @@
         sbom = layered.archive.sbom;
         sbom-buildImage = images.hello.sbom;
         strata-cli = self.packages.x86_64-linux.default;
+        nix2container-basic = nix2container.basic;
+        nix2container-nested = nix2container.nested;
+        nix2container-split-layer = nix2container.splitLayer;
       };
     };
 }

@@ -1,4 +1,5 @@
-"""Shared helpers: the repository, real nix-build runs, and registries on 127.0.0.1."""
+"""Shared helpers: the repository, real nix-build runs, registries on 127.0.0.1 and a Docker
+engine of the tests' own."""
 
 import contextlib
 import os
@@ -137,3 +138,34 @@ def remove_loaded_podman_images():
         for batch in (names, untagged):
             if batch:
                 subprocess.run(["podman", "rmi", "-f"] + batch, capture_output=True)
+
+
+@pytest.fixture
+def docker_daemon():
+    """A Docker engine of its own (no networking set up), on a private socket; yields the
+    environment that points docker at it. Stopped by its pid, its storage unmounted. Its
+    directory is short: containerd's sockets must have paths under 104 bytes."""
+    import pathlib
+    import shutil
+    import tempfile
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="strata-docker-", dir="/tmp"))
+    socket_path = directory / "sock"
+    with open(directory / "log", "wb") as log:
+        daemon = subprocess.Popen(["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
+                                   "--data-root", str(directory / "data"), "--exec-root", str(directory / "exec"),
+                                   "--pidfile", str(directory / "pid"), "-H", "unix://%s" % socket_path],
+                                  stdout=log, stderr=log)
+    environment = {"DOCKER_HOST": "unix://%s" % socket_path}
+    try:
+        for _ in range(100):
+            if subprocess.run(["docker", "version"], env=dict(os.environ, **environment),
+                              capture_output=True).returncode == 0:
+                break
+            assert daemon.poll() is None, (directory / "log").read_text()
+            time.sleep(0.2)
+        yield environment
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        subprocess.run(["umount", "-R", str(directory / "data")], capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)

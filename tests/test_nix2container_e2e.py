@@ -199,3 +199,20 @@ def test_errors_name_the_function_and_the_argument(expression, message):
             % (REPO, expression))
     finished = subprocess.run(["nix-instantiate", "--eval", "-E", code], capture_output=True, text=True)
     assert finished.returncode != 0 and message in finished.stderr, finished.stderr
+
+
+def test_copy_to_docker_daemon_loads_into_the_engine_docker_host_names(docker_daemon):
+    loader = image("basic.copyToDockerDaemon")
+    loaded = subprocess.run([os.path.join(loader, "bin", "copy-to-docker-daemon")], capture_output=True, text=True,
+                            env=dict(os.environ, **docker_daemon))
+    assert loaded.returncode == 0, loaded.stderr
+    ran = subprocess.run(["docker", "run", "--rm", "--network", "none", attribute("basic", "imageRefUnsafe")],
+                         capture_output=True, text=True, env=dict(os.environ, **docker_daemon))
+    assert "Hello, world" in ran.stdout, ran.stderr
+
+
+def test_check_rebuilds_the_examples_bit_for_bit():
+    for attr in ("basic", "nested", "metadata", "splitLayer", "nix"):
+        image(attr)
+        checked = nix_build(attr, "--check", expression=EXAMPLES)
+        assert checked.returncode == 0, "%s: %s" % (attr, checked.stderr)

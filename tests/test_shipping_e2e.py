@@ -223,37 +223,6 @@ def test_a_registry_that_refuses_oci_manifests_gets_dockers(tmp_path):
             "oci:%s:x" % (tmp_path / "pulled"))  # every blob checked against its digest
 
 
-@pytest.fixture
-def docker_daemon():
-    """A Docker engine of its own (no networking set up), on a private socket; yields the
-    environment that points docker at it. Stopped by its pid, its storage unmounted. Its
-    directory is short: containerd's sockets must have paths under 104 bytes."""
-    import pathlib
-    import shutil
-    import tempfile
-    directory = pathlib.Path(tempfile.mkdtemp(prefix="strata-docker-", dir="/tmp"))
-    socket_path = directory / "sock"
-    with open(directory / "log", "wb") as log:
-        daemon = subprocess.Popen(["dockerd", "--iptables=false", "--ip6tables=false", "--bridge=none",
-                                   "--data-root", str(directory / "data"), "--exec-root", str(directory / "exec"),
-                                   "--pidfile", str(directory / "pid"), "-H", "unix://%s" % socket_path],
-                                  stdout=log, stderr=log)
-    environment = {"DOCKER_HOST": "unix://%s" % socket_path}
-    try:
-        for _ in range(100):
-            if subprocess.run(["docker", "version"], env=dict(os.environ, **environment),
-                              capture_output=True).returncode == 0:
-                break
-            assert daemon.poll() is None, (directory / "log").read_text()
-            time.sleep(0.2)
-        yield environment
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=60)
-        subprocess.run(["umount", "-R", str(directory / "data")], capture_output=True)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def test_copy_to_docker_daemon_streams_the_image_into_docker(docker_daemon):
     loaded = ship(copy_script("stream", "copyToDockerDaemon", LAYERED), env=docker_daemon)
     assert loaded.returncode == 0, loaded.stderr
