@@ -93,6 +93,8 @@ def test_inspect_reads_the_same_image_from_a_layout_and_a_stream_script(v1):
     for reference in (layout, "oci:" + layout, "oci:%s:1.0" % layout):
         inspected = as_json("inspect", reference)
         assert inspected["config"] == config and inspected["layers"] == layers
+    missing = strata("inspect", "oci:%s:2.0" % layout)
+    assert missing.returncode == 1 and "no image tagged 2.0" in missing.stderr
     streamed = as_json("inspect", release("v1Stream"))
     stream_config = json.loads(subprocess.run([release("v1Stream"), "--strata-document"], capture_output=True,
                                               check=True).stdout)["config"]

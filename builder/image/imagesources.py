@@ -126,6 +126,8 @@ def select_image(source, spec):
     wanted = None
     if spec.from_image_name is not None:
         wanted = spec.from_image_name + (":" + spec.from_image_tag if spec.from_image_tag is not None else "")
+    elif spec.from_image_tag is not None:
+        wanted = ":" + spec.from_image_tag  # any name, this tag (an OCI layout's oci:DIR:TAG)
     if source.exists("manifest.json"):
         manifest = read_json(source, "manifest.json")
         if not isinstance(manifest, list) or not manifest:
@@ -134,7 +136,7 @@ def select_image(source, spec):
             (item for item in manifest if any(_matches(tag, wanted) for tag in item.get("RepoTags") or [])), None)
         if entry is None:
             raise StrataError("%s: no image %s in it (it holds %s)" % (
-                source.where, wanted, ", ".join(tag for item in manifest for tag in item.get("RepoTags") or []) or "none tagged"))
+                source.where, _shown(wanted), ", ".join(tag for item in manifest for tag in item.get("RepoTags") or []) or "none tagged"))
         names = entry.get("Layers")
         if not isinstance(names, list) or not isinstance(entry.get("Config"), str):
             raise StrataError("%s: manifest.json: an image without Config or Layers" % source.where)
@@ -153,7 +155,7 @@ def select_image(source, spec):
             (item for item in manifests if _matches((item.get("annotations") or {}).get(
                 "org.opencontainers.image.ref.name", ""), wanted)), None)
         if descriptor is None:
-            raise StrataError("%s: no image %s in index.json" % (source.where, wanted))
+            raise StrataError("%s: no image %s in index.json" % (source.where, _shown(wanted)))
         manifest = parse_json(_read_blob(source, descriptor), source, "the manifest")
         layers = manifest.get("layers") or []
         name = (descriptor.get("annotations") or {}).get("org.opencontainers.image.ref.name")
@@ -183,8 +185,15 @@ def _manifest_of(source, config):
     return None
 
 
+def _shown(wanted):
+    return "tagged " + wanted[1:] if wanted.startswith(":") else wanted
+
+
 def _matches(reference, wanted):
-    """A tag in an archive names `wanted` ("name" or "name:tag"), docker.io's prefixes aside."""
+    """A tag in an archive names `wanted` ("name", "name:tag" or ":tag"), docker.io's
+    prefixes aside; an OCI layout's reference may be the tag alone."""
+    if wanted.startswith(":"):
+        return reference == wanted[1:] or reference.endswith(wanted)
     for prefix in ("", "docker.io/", "docker.io/library/", "localhost/"):
         if reference == prefix + wanted or (":" not in wanted and reference.startswith(prefix + wanted + ":")):
             return True
