@@ -78,6 +78,19 @@ def test_the_examples_load_through_copy_to_podman_and_run(attr, command, expecte
     assert expected in load_and_run(attr, *command)
 
 
+def test_ownership_and_a_regex_naming_one_file():
+    listing = load_and_run("ownership").splitlines()
+    assert any(line.startswith("-r--r--r--") and " 1001 " in line and line.endswith("test1.txt") for line in listing)
+    assert any(" 0 " in line and line.endswith("test2.txt") for line in listing), listing
+    listing = load_and_run("nonRegressionIssue45").splitlines()
+    assert any(line.startswith("-r--r--r--") and line.endswith("test2.txt") for line in listing), listing
+    assert any(line.startswith("-rwxrwxrwx") and line.endswith("test1.txt") for line in listing), listing
+
+
+def test_copy_to_root_packages_run_from_root():
+    assert "Hello, world" in load_and_run("copyToRoot")
+
+
 def test_openbar_and_perms_set_modes_through_perms():
     assert any(line.startswith("drwxrwxrwx") and line.endswith(" tmp") for line in load_and_run("openbar").splitlines())
     listing = load_and_run("perms").splitlines()

@@ -135,6 +135,33 @@ rec {
       perms = [ { path = test; regex = ""; mode = "0777"; } ];
     };
 
+  # examples/ownership.nix
+  ownership =
+    let test = runCommand "test" "mkdir -p $out/tmp; touch $out/tmp/test1.txt $out/tmp/test2.txt";
+    in nix2container.buildImage {
+      name = "ownership";
+      config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
+      copyToRoot = [ test ];
+      perms = [ { path = test; regex = "/tmp/test1.txt"; uid = 1001; gid = 1001; } ];
+    };
+
+  # tests/default.nix's nonRegressionIssue45: a regex names test1.txt alone.
+  nonRegressionIssue45 =
+    let test = runCommand "test" "mkdir -p $out/tmp; touch $out/tmp/test1.txt $out/tmp/test2.txt";
+    in nix2container.buildImage {
+      name = "perms";
+      config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
+      copyToRoot = [ test ];
+      perms = [ { path = test; regex = "test1.txt"; mode = "0777"; } ];
+    };
+
+  # tests/default.nix's copyToRoot: packages copied to /, run from there.
+  copyToRoot = nix2container.buildImage {
+    name = "copy-to-root";
+    copyToRoot = [ hello bash ];
+    config.entrypoint = [ "/bin/sh" "-c" "/bin/hello" ];
+  };
+
   # examples/nix.nix: the Nix database holds the paths of the nested layers too.
   nix = nix2container.buildImage {
     name = "nix";
