@@ -189,8 +189,9 @@ let
 
   sbom = plumbing.sbom {
     inherit image imageName base;
-    roots = planAttrs.exportReferencesGraph.closure;
-    named = roots ++ plumbing.configPackages config;
+    roots = planAttrs.exportReferencesGraph.closure ++ copyToRootList;
+    named = roots ++ copyToRootList ++ plumbing.configPackages config;
+    copyToRoot = copyToRootList;
   };
 
   unsupported = argument: why: throw "strata.${function}: `${argument}` ${why}";

@@ -229,3 +229,12 @@ def test_check_rebuilds_the_examples_bit_for_bit():
         image(attr)
         checked = nix_build(attr, "--check", expression=EXAMPLES)
         assert checked.returncode == 0, "%s: %s" % (attr, checked.stderr)
+
+
+def test_the_images_have_their_sbom_with_copy_to_root_files_described():
+    finished = nix_build("bash'.sbom", expression=EXAMPLES)
+    assert finished.returncode == 0, finished.stderr
+    with open(os.path.join(finished.stdout.strip(), "cyclonedx.json")) as stream:
+        components = json.load(stream)["components"]
+    kinds = {component["name"]: component["type"] for component in components}
+    assert kinds == {"root": "file", "busybox": "library", "bash-interactive": "library", "readline": "library"}
