@@ -129,6 +129,19 @@ def main():
                                        % (one_store, os.path.basename(one_path))),
         "one path, strata": lambda: strata_one_layer(root, one_store, one_path),
     }
+    # What is in an image, read back: the SBOM and `strata inspect` of a gzip OCI layout of
+    # the closure, against GNU tools hashing every blob and gunzipping and hashing each.
+    layout = os.path.join(root, "inventory.oci")
+    if not os.path.exists(layout):
+        strata(root, items, paths, "gz", layers, layout, "oci")
+    runs.update({
+        "image: sha256sum, gzip -dc | sha256sum": lambda: shell(
+            "cd %s/blobs/sha256 && for blob in *; do sha256sum $blob; gzip -dc < $blob 2>/dev/null | sha256sum; done"
+            " > /dev/null" % layout),
+        "image: strata build-sbom": lambda: sbom(root, items, layout),
+        "image: strata inspect": lambda: shell("cd %s && %s -S -m builder.inspection inspect --json %s > /dev/null"
+                                               % (REPO, sys.executable, layout)),
+    })
     floor(store)  # warm the page cache: every run below reads from memory alike
     results, cpus, extras = {}, {}, {}  # extras: bytes read by the floor, peak memory (MB) of strata's runs
     for _ in range(arguments.rounds):
@@ -172,6 +185,10 @@ def main():
     one_tar, one = results["one path, tar"], results["one path, strata"]
     print("the same files in one store path, one layer (build-layer): GNU tar %.0f files/s, strata %.0f files/s"
           " (%.2fx)" % (small_files / one_tar, small_files / one, one_tar / one))
+
+    reading = results["image: sha256sum, gzip -dc | sha256sum"]
+    print("the image read back (%d layers, gzip): build-sbom %.2fx, inspect %.2fx GNU sha256sum and gzip -dc"
+          % (layers, results["image: strata build-sbom"] / reading, results["image: strata inspect"] / reading))
 
     rebuild(items)
 
@@ -232,6 +249,16 @@ def strata(root, closure, paths, compressor, max_layers, out, image_format="dock
     if status != 0:
         raise SystemExit("strata failed: %s" % command)
     return usage.ru_maxrss / 1024
+
+
+def sbom(root, closure, layout):
+    """build-sbom of the image `layout` of `closure`."""
+    out = os.path.join(root, "sbom")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    _builder("build-sbom", root, {"image": layout, "closure": closure, "storeDir": os.path.dirname(closure[0]["path"])},
+             out)
+    return 0
 
 
 def _run_measured(command):
