@@ -50,7 +50,7 @@ let
 in
 {
   buildImage =
-    { name
+    { name ? throw "strata.nix2container.buildImage: `name` is required: the image's name, such as \"app\""
     , tag ? null
     , config ? { }
     , layers ? [ ]
