@@ -34,7 +34,8 @@ def supported_pythons():
 
 def test_every_python_writes_the_same_bytes(tmp_path):
     """A one-layer image and a layered one (store paths written by worker processes), with
-    copied files, hard links, large files, declared users and perms, built by each Python."""
+    copied files, hard links, large files, declared users and perms, and the SBOM of the
+    layered one, built by each Python."""
     pythons = supported_pythons()
     if len(pythons) < 2:
         import pytest
@@ -73,5 +74,17 @@ def test_every_python_writes_the_same_bytes(tmp_path):
                                  capture_output=True, text=True, env=dict(os.environ, SOURCE_DATE_EPOCH="1"))
             assert run.returncode == 0, "%s %s: %s" % (python, command, run.stderr)
             digests.setdefault(command, {})[python] = hashlib.sha256(out.read_bytes()).hexdigest()
+    # The SBOM of one of those images, written by each Python.
+    image = next(iter(tmp_path.glob("build-layered-image-*.tar")))
+    spec_file = tmp_path / "build-sbom.json"
+    spec_file.write_text(json.dumps({"image": str(image), "closure": closure, "storeDir": str(store),
+                                     "packages": [{"path": paths[0], "licenses": [{"spdxId": "MIT"}]}]}))
+    for python in pythons:
+        out = tmp_path / ("sbom-%s" % os.path.basename(os.path.dirname(os.path.dirname(python))))
+        run = subprocess.run([python, "-m", "builder", "build-sbom", str(spec_file), "--out", str(out)], cwd=REPO,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, "%s build-sbom: %s" % (python, run.stderr)
+        digests.setdefault("build-sbom", {})[python] = hashlib.sha256(
+            (out / "spdx.json").read_bytes() + (out / "cyclonedx.json").read_bytes()).hexdigest()
     for command, by_python in digests.items():
         assert len(set(by_python.values())) == 1, "%s differs between Pythons: %s" % (command, by_python)
