@@ -266,3 +266,9 @@ def test_a_repeated_layer_is_kept_twice_in_order_and_stored_once(tmp_path):
         manifest = json.load(tar.extractfile("manifest.json"))[0]
     assert names.count("blobs/sha256/" + digest[7:]) == 1
     assert manifest["Layers"] == ["blobs/sha256/" + digest[7:]] * 2
+
+
+def test_a_nix2container_image_json_is_named_as_such(tmp_path):
+    image_json = tmp_path / "image.json"
+    image_json.write_text(json.dumps({"version": 1, "image-config": {"Env": []}, "layers": [], "arch": "amd64"}))
+    refused(tmp_path, str(image_json), "a nix2container image.json, which only nix2container's skopeo reads")

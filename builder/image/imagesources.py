@@ -63,8 +63,7 @@ class _Archive:
                 self.members[normal_name(member.name, path)] = member
         except UNREADABLE as error:
             if isinstance(error, tarfile.ReadError) and "opened successfully" in str(error):  # tarfile tried all
-                raise StrataError("%s: not an image: neither a tar archive (compressed or not) nor an OCI layout"
-                                  " directory" % path)
+                raise StrataError("%s: not an image: %s" % (path, _what_else(path)))
             raise StrataError("%s: not a readable image archive (%s)" % (path, error))
 
     def _member(self, name):
@@ -90,6 +89,16 @@ class _Archive:
 
     def close(self):
         self.tar.close()
+
+
+def _what_else(path):
+    """What a file that is no tar is, for the error: nix2container's image.json is a common one."""
+    with open(path, "rb") as stream:
+        head = stream.read(4096)
+    if head.lstrip().startswith(b"{") and b'"image-config"' in head:
+        return ("a nix2container image.json, which only nix2container's skopeo reads; take the base from"
+                " strata.nix2container.pullImage or pullImageFromManifest")
+    return "neither a tar archive (compressed or not) nor an OCI layout directory"
 
 
 def read_file(source, name):
