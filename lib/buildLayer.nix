@@ -24,6 +24,7 @@
 #   ignore                [ ]: a store path (or a list) the layer leaves out, whatever holds it
 #   metadata              null: the layer's entry in the image history, { created_by; author;
 #                         comment; } (nix2container's name; any may be left out)
+#   nixUid nixGid         null null: the owner of the store paths and /nix, apart from uid/gid
 # Used by strata itself with `storePaths` (the exact store paths, no closure),
 # `keepBlob = false` (record only: for layers a stream writes again from the store),
 # `base` (a base image read by readBaseImage, which the layer is written over),
@@ -60,6 +61,8 @@ in
 , ignore ? [ ]
 , referencesOf ? [ ]
 , metadata ? null
+, nixUid ? null
+, nixGid ? null
 }:
 runBuilder {
   name = "strata-${name}";
@@ -79,6 +82,8 @@ runBuilder {
     storeDir = builtins.storeDir;
     ignore = map toString (check "ignore" ignore);
     referencesOf = check "referencesOf" referencesOf;
+    nixUid = if nixUid == null then null else plumbing.id "buildLayer" "nixUid" nixUid;
+    nixGid = if nixGid == null then null else plumbing.id "buildLayer" "nixGid" nixGid;
     history = if metadata == null || builtins.isAttrs metadata && !(plumbing.isPackage metadata) then metadata
       else throw "strata.buildLayer: `metadata` must be an attribute set { created_by; author; comment; }, got ${plumbing.describe metadata}";
     # deps' closure, and what copyToRoot, contents and the commands may name: the store paths

@@ -164,8 +164,12 @@ let
     compressor = layerCompressor;
     perms = if single then rules else rootRules;
     permsOfImage = true;
-  } // (if single then { referencesOf = contentsList ++ copyToRootList ++ [ configRefs ]; layers = explicitLayers; }
-        else { }));
+  } // (if single then {
+    referencesOf = contentsList ++ copyToRootList ++ [ configRefs ];
+    layers = explicitLayers;
+    nixUid = storeOwner.uid;
+    nixGid = storeOwner.gid;
+  } else { }));
 
   image = runBuilder {
     name = derivationName (baseName imageName) format;

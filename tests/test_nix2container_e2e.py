@@ -135,6 +135,15 @@ def test_ignore_metadata_and_created():
     assert config["created"] == "0001-01-01T00:00:00Z" and config["config"]["Entrypoint"][0].endswith("/bin/hello")
 
 
+def test_nix_uid_and_gid_own_the_store_and_the_database():
+    """nix2container's nix-user test: /nix/store belongs to the user, as do /nix/var and the home."""
+    listing = load_and_run("nixUser").splitlines()
+    for name in ("store", "var", "user"):
+        assert any(line.startswith("drwx") and " user " in line and line.endswith(" " + name) for line in listing), \
+            (name, listing)
+    assert any(line.endswith(" .") and " 0 " in line for line in listing), "the root's own entries stay root's"
+
+
 def test_initialize_nix_database_registers_the_nested_layers_paths():
     found, _ = layers("nix")
     database = [members for _, members in found if "nix/var/nix/db/db.sqlite" in members]

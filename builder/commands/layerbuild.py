@@ -92,11 +92,12 @@ def build_layer(spec):
         references = graph.closure(closure, named)
         fstree.add_store_paths(root, spec.store_dir, sorted(store_paths))
         owner = Owner(spec.uid, spec.gid, spec.uname, spec.gname)
+        store_owner = numeric_owner(*spec.store_owner) if spec.store_owner else None
         base = base_image(spec.base)
-        entries, applied = with_perms(fstree.entries(root), spec, owner, base=base)
+        entries, applied = with_perms(fstree.entries(root), spec, owner, store_owner, base=base)
         if base:
-            entries = over_base(entries, base.tree, owners(entries, owner), spec.store_dir)
-        _write_output(spec, entries, owner, store_paths, spec.keep_blob, references, applied)
+            entries = over_base(entries, base.tree, owners(entries, owner, store_owner), spec.store_dir)
+        _write_output(spec, entries, owner, store_paths, spec.keep_blob, references, applied, store_owner)
 
 
 def with_perms(entries, spec, owner, store_owner=None, base=None):
@@ -131,11 +132,11 @@ def build_nix_db_layer(image, spec):
         _write_output(spec, entries, owner, [], keep_blob=True, references=set(), applied=[])
 
 
-def _write_output(spec, entries, owner, store_paths, keep_blob, references, applied):
+def _write_output(spec, entries, owner, store_paths, keep_blob, references, applied, store_owner=None):
     """A layer derivation's output: the blob (or, without it, each store path's digest)
     and the record."""
     segments = None if keep_blob else {}
-    plan = TarPlan(entries, spec.mtime, owner)
+    plan = TarPlan(entries, spec.mtime, owner, store_owner)
     with output_directory(spec.out):
         if keep_blob:
             with open(os.path.join(spec.out, BLOB), "wb") as stream:

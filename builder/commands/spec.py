@@ -75,6 +75,7 @@ A layer (LayerSpec; build-layer, and the layers the image commands write themsel
 ``ignore``                store paths the layer leaves out, whatever else says to hold them
 ``history``               the layer's entry in the image history: ``created_by``, ``author``,
                           ``comment`` (null: strata's own)
+``nixUid``, ``nixGid``    owner of the store paths the layer holds, and of /nix (null: ``uid``)
 ========================  =============================================================
 
 An image to flatten (ExportSpec; export-image): ``base``. Images to merge (MergeSpec;
@@ -137,7 +138,7 @@ LayerSpec = collections.namedtuple("LayerSpec", [
     "keep_dirlinks", "extra_commands", "shell", "tools_path", "mtime", "uid", "gid", "uname",
     "gname", "compressor", "keep_blob", "store_dir", "layer_name", "base", "fake_root_commands", "fakeroot",
     "enable_fakechroot", "proot", "proot_binds", "run_as_root", "users", "groups", "perms", "perms_of_image",
-    "ignore", "references_of", "history"])
+    "ignore", "references_of", "history", "store_owner"])
 """What a layer is made of and how it is written."""
 
 BaseSpec = collections.namedtuple("BaseSpec", "out from_image from_image_name from_image_tag")
@@ -253,6 +254,8 @@ def layer_spec(document, out=None, environ=os.environ):
         perms=_perms(fields), perms_of_image=fields.get("permsOfImage", bool, False),
         ignore=fields.string_list("ignore"), references_of=fields.string_list("referencesOf"),
         history=_history(fields),
+        store_owner=None if fields.get("nixUid", int, None) is None else (fields.owner_id("nixUid"),
+                                                                          fields.owner_id("nixGid")),
     )
 
 

@@ -167,6 +167,32 @@ rec {
     layers = [ (nix2container.buildLayer { deps = [ hello ]; }) ];
   };
 
+  # examples/nix-user.nix (without Nix itself: `ls -la /nix` in place of `nix doctor`)
+  nixUser =
+    let
+      mkUser = runCommand "mkUser" ''
+        mkdir -p $out/etc/pam.d $out/home/user
+        echo "user:x:1000:1000::/home/user:/bin/sh" > $out/etc/passwd
+        echo "user:!x:::::::" > $out/etc/shadow
+        echo "user:x:1000:" > $out/etc/group
+        echo "user:x::" > $out/etc/gshadow
+        touch $out/etc/login.defs
+      '';
+    in
+    nix2container.buildImage {
+      name = "nix-user";
+      tag = "latest";
+      initializeNixDatabase = true;
+      nixUid = 1000;
+      nixGid = 1000;
+      copyToRoot = [ (symlinkJoin { name = "root"; paths = [ coreutils ]; }) mkUser ];
+      perms = [ { path = mkUser; regex = "/home/user"; mode = "0744"; uid = 1000; gid = 1000; uname = "user"; gname = "user"; } ];
+      config = {
+        entrypoint = [ "${coreutils}/bin/ls" "-la" "/nix" "/home" ];
+        Env = [ "HOME=/home/user" "USER=user" ];
+      };
+    };
+
   # examples/created.nix, and buildLayer's ignore: hello's closure without hello.
   created = nix2container.buildImage {
     name = "created";
