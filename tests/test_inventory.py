@@ -110,3 +110,25 @@ def test_layers_that_are_not_the_bases_are_refused():
     with pytest.raises(StrataError, match="not its base image's"):
         sbom.describe(image([layer("a", [])]), GRAPH, [], [],
                       [contents.Layer("sha256:" + "e" * 64, None, 1, None, None, None, None)], [])
+
+
+def test_a_docker_save_archive_is_read_without_an_oci_index(tmp_path):
+    """As `docker save` wrote archives before 25.0: manifest.json, a config and layer.tar
+    files, no index.json, so no manifest digest."""
+    import hashlib
+    _, tar = layer_blob([("nix/store/aaa-one/bin/x", "file"), ("etc/hosts", "file")], compress=False)
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]},
+                         "created": "2020-01-01T00:00:00Z"}).encode()
+    files = {"manifest.json": json.dumps([{"Config": "c.json", "RepoTags": ["reg:5000/app:1"],
+                                           "Layers": ["abc/layer.tar"]}]).encode(),
+             "c.json": config, "abc/layer.tar": tar}
+    archive = tmp_path / "saved.tar"
+    with tarfile.open(archive, "w") as out:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    read = contents.read_image(str(archive))
+    assert (read.name, read.tag, read.manifest_digest) == ("reg:5000/app", "1", None)
+    assert read.layers[0].store_paths == ("/nix/store/aaa-one",) and read.layers[0].other_files == 1
+    assert read.layers[0].digest == read.layers[0].diff_id and read.config_size == len(config)

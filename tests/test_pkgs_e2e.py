@@ -63,3 +63,10 @@ def test_the_flake_overlay(tmp_path):
     assert "-skopeo-host/bin/skopeo" in open(script).read(), "skopeo from pkgs"
     copied = subprocess.run([script, "oci:%s:v1" % (tmp_path / "layout")], capture_output=True, text=True)
     assert copied.returncode == 0, copied.stderr
+
+
+def test_the_strata_command_and_nix2container_through_the_overlay():
+    image = build("nix2container")
+    assert podman_run(image) == "through nix2container\n"
+    inspected = json.loads(run(os.path.join(build("cli"), "bin", "strata"), "inspect", "--json", image))
+    assert inspected["name"] == "with-pkgs-nix2container" and len(inspected["layers"]) == 1

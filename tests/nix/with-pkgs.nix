@@ -41,6 +41,13 @@ in
       groupadd -r app
     '';
   };
+  # The strata command and nix2container's interface, through the overlay.
+  cli = overlaid.strata.cli;
+  nix2container = overlaid.strata.nix2container.buildImage {
+    name = "with-pkgs-nix2container";
+    copyToRoot = [ overlaid.strata.binSh ];
+    config.entrypoint = [ "/bin/sh" "-c" "echo through nix2container" ];
+  };
   overlay = overlaid.strata.buildImage {
     name = "with-pkgs-overlay";
     tag = "latest";
