@@ -247,3 +247,19 @@ def test_the_images_have_their_sbom_with_copy_to_root_files_described():
         components = json.load(stream)["components"]
     kinds = {component["name"]: component["type"] for component in components}
     assert kinds == {"root": "file", "busybox": "library", "bash-interactive": "library", "readline": "library"}
+
+
+def test_copy_to_registry_pushes_the_digest_built_and_nothing_twice(tmp_path):
+    """What nix2container users met: digests that differ from the build's, every layer sent
+    again. strata pushes the manifest built, and a second push uploads nothing."""
+    with registry_server(tmp_path / "registry") as (address, _, _):
+        script = os.path.join(image("nested.copyToRegistry"), "bin", "copy-to-registry")
+        destination = "docker://%s/n2c/nested:1" % address
+        first = subprocess.run([script, destination, "--dest-tls-verify=false"], capture_output=True, text=True)
+        assert first.returncode == 0, first.stderr
+        with tarfile.open(image("nested")) as archive:
+            built_digest = json.load(archive.extractfile("index.json"))["manifests"][0]["digest"]
+        inspected = json.loads(run("skopeo", "inspect", "--tls-verify=false", destination))
+        assert inspected["Digest"] == built_digest
+        again = subprocess.run([script, destination, "--dest-tls-verify=false"], capture_output=True, text=True)
+        assert again.returncode == 0 and "0 bytes uploaded" in again.stderr, again.stderr
