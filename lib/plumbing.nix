@@ -95,15 +95,17 @@ rec {
   # copyToDockerDaemon load it; copyTo takes any destination copy knows.
   copyScripts = { image, reference, sbom ? null }:
     let
-      script = name: destination: program name "builder.registry.cli"
-        "[\"copy\", \"${image}\"] + ${destination}${if sbom == null then "" else " + [\"--sbom\", \"${sbom}\"]"}";
+      # Only the scripts that may push take the SBOM (and so build it).
+      script = name: destination: program name "builder.registry.cli" "[\"copy\", \"${image}\"] + ${destination}";
+      pushing = name: destination:
+        script name (destination + (if sbom == null then "" else " + [\"--sbom\", \"${sbom}\"]"));
       withDefault = default: "(sys.argv[1:] if sys.argv[1:] and not sys.argv[1].startswith('-') else [\"${default}\"] + sys.argv[1:])";
     in
     {
-      copyToRegistry = script "copy-to-registry" (withDefault "docker://${reference}");
+      copyToRegistry = pushing "copy-to-registry" (withDefault "docker://${reference}");
       copyToPodman = script "copy-to-podman" "[\"containers-storage:\"] + sys.argv[1:]";
       copyToDockerDaemon = script "copy-to-docker-daemon" "[\"docker-daemon:\"] + sys.argv[1:]";
-      copyTo = script "copy-to" (if skopeo == null then "sys.argv[1:]" else "sys.argv[1:] + [\"--skopeo\", \"${skopeo}\"]");
+      copyTo = pushing "copy-to" (if skopeo == null then "sys.argv[1:]" else "sys.argv[1:] + [\"--skopeo\", \"${skopeo}\"]");
     };
 
   # A runnable derivation, bin/NAME, that runs `main` of the builder's module `module` with
