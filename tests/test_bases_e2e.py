@@ -191,3 +191,11 @@ def test_check_rebuilds_bases_exports_merges_and_images_over_them_bit_for_bit():
         base(attr)
         check = nix_build(attr, "--check", expression=BASES)
         assert check.returncode == 0, "%s: %s" % (attr, check.stderr)
+
+
+def test_a_base_of_several_platforms_is_refused_naming_them(tmp_path):
+    body = ('strata.buildImage { name = "on-multi"; fromImage = (import %s { }).multiArch; }'
+            % os.path.join(REPO, "tests", "nix", "dockertools.nix"))
+    failed = nix_build("exported", expression=write_expression(tmp_path, body))
+    assert failed.returncode != 0
+    assert "an image of 2 platforms (linux/amd64, linux/arm64); a base image must be one" in failed.stderr

@@ -215,3 +215,14 @@ def test_a_registry_with_credentials_and_tls_is_read_as_copy_to_registry_finds_t
                                  env=dict(os.environ, REGISTRY_AUTH_FILE=str(auth_file)))
         assert fetched.returncode == 0 and json.loads(fetched.stdout)["spdxVersion"] == "SPDX-2.3", fetched.stderr
         assert "s3cret" not in fetched.stderr + refused.stderr + unverified.stderr
+
+
+def test_inspect_a_multi_platform_layout_reads_this_machines_manifest():
+    layout = built("multiArch", expression=os.path.join(REPO, "tests", "nix", "dockertools.nix"))
+    inspected = as_json("inspect", layout)
+    assert (inspected["config"]["os"], inspected["config"]["architecture"]) == ("linux", "amd64")
+    with open(os.path.join(layout, "index.json")) as stream:
+        outer = json.load(stream)["manifests"][0]["digest"]
+    with open(os.path.join(layout, "blobs", "sha256", outer[7:])) as stream:
+        platforms = {entry["platform"]["architecture"]: entry["digest"] for entry in json.load(stream)["manifests"]}
+    assert inspected["manifestDigest"] == platforms["amd64"]

@@ -97,6 +97,15 @@ GOARCH = ("386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le
           "ppc64le", "riscv64", "s390x", "wasm")
 """The architectures an image may name: Go's GOARCH values, as the OCI image spec asks."""
 
+_MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386",
+             "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
+
+
+def this_architecture():
+    """The GOARCH name of the machine this runs on (its machine name where none is known)."""
+    import platform  # here, not above: only the strata command asks
+    return _MACHINES.get(platform.machine(), platform.machine())
+
 
 def container_config(config):
     """The config object in canonical form. Field names are matched without regard to case,

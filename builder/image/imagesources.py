@@ -166,12 +166,32 @@ def select_image(source, spec):
         if descriptor is None:
             raise StrataError("%s: no image %s in index.json" % (source.where, _shown(wanted)))
         manifest = parse_json(_read_blob(source, descriptor), source, "the manifest")
-        layers = manifest.get("layers") or []
         name = (descriptor.get("annotations") or {}).get("org.opencontainers.image.ref.name")
+        if isinstance(manifest, dict) and "manifests" in manifest:  # a multi-platform image: one platform's
+            descriptor = _platform(manifest, getattr(spec, "architecture", None), source)
+            manifest = parse_json(_read_blob(source, descriptor), source, "the platform's manifest")
+        if not isinstance(manifest, dict):
+            raise StrataError("%s: the manifest is not a JSON object" % source.where)
+        layers = manifest.get("layers") or []
         return Selected(_read_blob(source, manifest.get("config") or {}), [name] if name and ":" in name else [],
                         [blob_path(source, d) for d in layers], [d.get("digest") for d in layers],
                         descriptor.get("digest"))
     raise StrataError("%s: neither a Docker archive (manifest.json) nor an OCI layout (index.json)" % source.where)
+
+
+def _platform(index, architecture, source):
+    """The descriptor of an image index's manifest for linux on `architecture`, else its
+    first; without an `architecture` (a base image), its only one."""
+    entries = [entry for entry in index.get("manifests") or [] if isinstance(entry, dict)]
+    if not entries:
+        raise StrataError("%s: the image index lists no manifest" % source.where)
+    if architecture is None and len(entries) > 1:
+        raise StrataError("%s: an image of %d platforms (%s); a base image must be one: pull it for one platform"
+                          " (pullImage's arch)" % (source.where, len(entries), ", ".join(
+                              "%s/%s" % ((entry.get("platform") or {}).get("os"),
+                                         (entry.get("platform") or {}).get("architecture")) for entry in entries)))
+    return next((entry for entry in entries if (entry.get("platform") or {}).get("os") == "linux"
+                 and (entry.get("platform") or {}).get("architecture") == architecture), entries[0])
 
 
 def _manifest_of(source, config):

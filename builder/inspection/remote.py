@@ -4,24 +4,21 @@ fetched once into a temporary file that is scanned and deleted (see registry.rea
 
 import io
 import os
-import platform
 import tempfile
 
 from ..core.errors import StrataError
+from ..image.imageconfig import this_architecture
 from ..image.imageformats import digest as digest_of
 from ..inventory.contents import Contents, check_layer, scan_layer
 from ..registry.reading import opened, parse, platform_manifest
 
 LARGEST_CONFIG = 64 << 20
-_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "ppc64le": "ppc64le",
-           "s390x": "s390x", "riscv64": "riscv64"}
 
 
 def read_remote(image, tls_verify=True, creds=None):
     """The Contents of the image `image` (``docker://...``) in its registry."""
     with opened(image, tls_verify, creds) as (registry, wanted):
-        machine = platform.machine()
-        data, manifest = platform_manifest(registry, wanted, "linux", _GOARCH.get(machine, machine), strict=False)
+        data, manifest = platform_manifest(registry, wanted, "linux", this_architecture(), strict=False)
         config_descriptor = manifest.get("config") or {}
         size = config_descriptor.get("size")
         if not isinstance(size, int) or not 0 <= size <= LARGEST_CONFIG:

@@ -19,6 +19,7 @@ import tarfile
 
 from ..core.errors import StrataError
 from ..image import imagesources
+from ..image.imageconfig import this_architecture
 from ..image.imageformats import digest as digest_of, oci_manifest
 from ..tar.streams import CHUNK, UncompressedReader
 from ..tree.imagetree import normal_name
@@ -32,17 +33,19 @@ Contents = collections.namedtuple("Contents", "name tag config config_digest con
 """An image: `config` the parsed config, `manifest_digest` the digest of its manifest
 where it is known (None for a Docker archive that names none), `layers` bottom first."""
 
-_Wanted = collections.namedtuple("_Wanted", "from_image_name from_image_tag")
+_Wanted = collections.namedtuple("_Wanted", "from_image_name from_image_tag architecture", defaults=(None,))
+"""Which image of an archive or layout to read; of a multi-platform one, the manifest for
+`architecture` (this machine's, for the strata command), else the first."""
 
 
 def read_image(reference, store_dir=STORE_DIR):
     """The Contents of the local image `reference`: a path (archive, layout directory or
     stream script), or ``oci:DIR[:TAG]``."""
-    wanted = _Wanted(None, None)
+    wanted = _Wanted(None, None, this_architecture())
     path = reference
     if reference.startswith("oci:"):
         path, _, tag = reference[4:].partition(":")
-        wanted = _Wanted(None, None) if not tag else _Wanted(None, tag)
+        wanted = wanted._replace(from_image_tag=tag or None)
     try:
         with open(path, "rb") as stream:
             script = stream.read(2) == b"#!"
