@@ -32,8 +32,10 @@ let
     else throw "strata.nix2container.buildImage: `config` must be an attribute set (OCI's config fields), got ${describe config}";
 
   list = function: argument: value:
-    if builtins.isList value then value
-    else throw "strata.nix2container.${function}: `${argument}` must be a list of buildLayer results, got ${describe value}";
+    let bad = builtins.filter (layer: !(builtins.isAttrs layer && layer ? outPath)) (if builtins.isList value then value else [ ]); in
+    if !(builtins.isList value) || bad != [ ] then
+      throw "strata.nix2container.${function}: `${argument}` must be a list of buildLayer results, got ${describe (if builtins.isList value then builtins.head bad else value)}"
+    else value;
 
   # Layers with the layers below them (their nestedLayers), bottom first, each once.
   flatten = layers:

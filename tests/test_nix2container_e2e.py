@@ -211,6 +211,8 @@ def test_copy_to_dir_gives_layers_whose_nix_directory_is_0755(tmp_path):
     ("n.buildImage { name = \"x\"; perms = [ { path = \"/tmp\"; mode = 777; } ]; }",
      "strata.nix2container.buildImage: `perms` rule 0: `mode` must be a string of octal digits"),
     ("n.buildImage { config = { }; }", "strata.nix2container.buildImage: `name` is required"),
+    ("n.buildImage { name = \"x\"; layers = [ \"/nix/store/x\" ]; }",
+     "strata.nix2container.buildImage: `layers` must be a list of buildLayer results, got \"/nix/store/x\""),
     ("n.buildLayer { maxLayers = 0; }", "strata.nix2container.buildLayer: `maxLayers` must be an integer of at least 1"),
     ("n.buildLayer { reproducible = \"no\"; }", "strata.nix2container.buildLayer: `reproducible` must be true or false"),
     ("n.buildLayer { deps = 3; }", "strata.nix2container.buildLayer: `deps` must be a derivation or a store path"),
