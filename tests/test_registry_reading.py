@@ -148,3 +148,56 @@ def test_a_hostile_referrers_listing_is_no_sbom_in_one_line(capsys, listing):
         status, out, err = strata(capsys, "sbom", "docker://%s/app:1" % server.address, "--tls-verify=false")
     assert status == 1 and out == ""
     one_error(err, "has no application/spdx+json SBOM attached")
+
+
+def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsys, monkeypatch):
+    """Pushed to a registry that answers OCI-Subject (distribution 3, zot): no referrers tag;
+    `strata sbom` then finds the documents through the referrers API."""
+    from builder.registry import push, sources
+    from servers import tiny_layout
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = tmp_path / "image"
+    subject = tiny_layout(str(layout))
+    sbom = tmp_path / "sbom"
+    sbom.mkdir()
+    (sbom / "spdx.json").write_bytes(b'{"spdxVersion": "SPDX-2.3"}\n')
+    (sbom / "cyclonedx.json").write_bytes(b'{"bomFormat": "CycloneDX"}\n')
+    stored = {}
+
+    def respond(handler, body):
+        path, method = handler.path.split("?")[0], handler.command
+        name = path.rsplit("/", 1)[-1]
+        if method == "HEAD" and "/blobs/" in path:
+            return (200, [("Content-Length", str(len(stored[name])))], b"") if name in stored else (404, [], b"")
+        if method == "POST":
+            return 202, [("Location", "/v2/app/blobs/uploads/one")], b""
+        if method == "PUT" and "/blobs/uploads/" in path:
+            digest_ = handler.path.split("digest=")[1].replace("%3A", ":")
+            stored[digest_] = body
+            return 201, [("Docker-Content-Digest", digest_)], b""
+        if method == "PUT" and "/manifests/" in path:
+            stored[name] = body
+            document = json.loads(body)
+            headers = [("Docker-Content-Digest", digest(body))]
+            if "subject" in document:
+                headers.append(("OCI-Subject", document["subject"]["digest"]))
+            return 201, headers, b""
+        if method == "GET" and "/referrers/" in path:
+            listed = [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(data),
+                       "size": len(data), "artifactType": json.loads(data)["artifactType"]}
+                      for data in stored.values() if data.startswith(b"{") and b'"subject"' in data]
+            return 200, [("Content-Type", "application/vnd.oci.image.index.v1+json")], json.dumps(
+                {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": listed}).encode()
+        if method == "GET":
+            return (200, [], stored[name]) if name in stored else (404, [], b"")
+        return 404, [], b""
+    with Server(respond) as server:
+        push.push(sources.open_image(str(layout)), "docker://%s/app:1" % server.address, tls_verify=False,
+                  sbom=str(sbom))
+        capsys.readouterr()
+        status, out, err = strata(capsys, "sbom", "docker://%s/app:1" % server.address, "--tls-verify=false",
+                                  "--format", "cyclonedx")
+        tags = [path for method, path, _ in server.requests if method == "PUT" and "/manifests/sha256-" in path]
+    assert status == 0, err
+    assert out == '{"bomFormat": "CycloneDX"}\n' and tags == [], "no referrers tag where the registry lists them"
+    assert digest(stored["1"]) == subject
