@@ -132,3 +132,32 @@ def test_a_docker_save_archive_is_read_without_an_oci_index(tmp_path):
     assert (read.name, read.tag, read.manifest_digest) == ("reg:5000/app", "1", None)
     assert read.layers[0].store_paths == ("/nix/store/aaa-one",) and read.layers[0].other_files == 1
     assert read.layers[0].digest == read.layers[0].diff_id and read.config_size == len(config)
+
+
+def test_documents_stay_valid_whatever_nix_says_of_licences_and_sources(tmp_path):
+    """nixpkgs' facts as they come: mirror:// URLs (no download location an SBOM tool takes),
+    licence names that leave nothing of an id, two names that make the same id, an spdxId no
+    SPDX id could be; both validators accept the documents."""
+    import subprocess
+    from builder.inventory import cyclonedx, spdx
+    odd = [{"name": "+"}, {"name": "a b"}, {"name": "a-b"}, {"spdxId": "not an id!"}, {"spdxId": "MIT", "name": "mit"},
+           {"name": ""}, "unfree"]
+    model = sbom.describe(image([layer("a", ["/nix/store/aaa-app-1.0", "/nix/store/bbb-lib-2"])]), GRAPH, [
+        {"path": "/nix/store/aaa-app-1.0", "licenses": odd, "urls": ["mirror://gnu/app/app-1.0.tar.gz"],
+         "outputHash": "sha256-" + "A" * 43 + "="},
+        {"path": "/nix/store/bbb-lib-2", "urls": ["mirror://x/y", "https://example.org/lib-2.tar.gz"],
+         "homepage": "https://example.org", "description": "lib"}], [], [], [])
+    spdx_file, cyclonedx_file = tmp_path / "spdx.json", tmp_path / "cyclonedx.json"
+    spdx_file.write_text(json.dumps(spdx.document(model)))
+    cyclonedx_file.write_text(json.dumps(cyclonedx.document(model)))
+    checked = subprocess.run(["pyspdxtools", "-i", str(spdx_file)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    assert JsonStrictValidator(SchemaVersion.V1_5).validate_str(cyclonedx_file.read_text()) is None
+    packages = {package["name"]: package for package in json.loads(spdx_file.read_text())["packages"]}
+    assert packages["app"]["downloadLocation"] == "NOASSERTION"
+    assert "mirror://gnu/app/app-1.0.tar.gz" in packages["app"]["sourceInfo"]
+    assert packages["lib"]["downloadLocation"] == "https://example.org/lib-2.tar.gz"
+    declared = packages["app"]["licenseDeclared"].split(" AND ")
+    assert len(declared) == len(set(declared)) == 5 and "MIT" in declared

@@ -62,10 +62,11 @@ def _component(package):
     references = []
     if isinstance(facts.get("homepage"), str) and "://" in facts["homepage"]:
         references.append({"type": "website", "url": facts["homepage"]})
-    url, source_hash = source(facts)
-    if url:
-        references.append({"type": "distribution", "url": url,
-                           "comment": "where Nix fetches it or its source" + (", output hash %s" % source_hash if source_hash else "")})
+    origin = source(facts)
+    if origin.download:
+        references.append({"type": "distribution", "url": origin.download,
+                           "comment": "where Nix fetches it or its source" + (
+                               ", output hash %s" % origin.hash if origin.hash else "")})
     if references:
         component["externalReferences"] = references
     if not package.in_store:

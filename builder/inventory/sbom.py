@@ -7,6 +7,7 @@ The spdx and cyclonedx modules write it; commands.sbombuild is the command.
 """
 
 import collections
+import re
 
 from .names import parse_drv_name, store_name
 from ..core.errors import StrataError
@@ -63,17 +64,36 @@ def _is_time(text):
         text[19] == "--T::Z" and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]).isdigit()
 
 
+_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
+
+
 def licences(facts):
-    """[(SPDX id or None, name or None)] of a package's facts; [] where it claims none."""
+    """[(SPDX id or None, name)] of a package's facts; [] where it claims none. An spdxId
+    is taken as Nix gives it (nixpkgs' are the SPDX list's); one that no SPDX id could be is
+    taken as a name."""
     found = []
     for licence in facts.get("licenses") or []:
-        if isinstance(licence, dict) and (licence.get("spdxId") or licence.get("name")):
-            found.append((licence.get("spdxId") or None, licence.get("name") or None))
+        if not isinstance(licence, dict):
+            continue
+        spdx_id, name = licence.get("spdxId"), licence.get("name")
+        if not (isinstance(spdx_id, str) and _SPDX_ID.fullmatch(spdx_id)):
+            spdx_id, name = None, name if isinstance(name, str) and name else spdx_id
+        if spdx_id or (isinstance(name, str) and name):
+            found.append((spdx_id, name if isinstance(name, str) and name else spdx_id))
     return found
 
 
+Source = collections.namedtuple("Source", "download url hash")
+"""Where a package's source (or, for a fixed-output one, itself) comes from: `download` the
+first URL any tool can fetch (http, https, ftp, sftp, ssh, or git/hg/svn/bzr over them), or
+None; `url` the first URL Nix names (nixpkgs' ``mirror://`` ones too); `hash` the output
+hash Nix checks; each None where unknown."""
+
+_FETCHABLE = re.compile(r"((git|hg|svn|bzr)\+)?(https?|s?ftp|ssh)://[^\s]+")
+
+
 def source(facts):
-    """(URL, hash) of where a package's source (or, for a fixed-output one, itself) comes
-    from, each None where unknown."""
     urls = [url for url in facts.get("urls") or [] if isinstance(url, str) and "://" in url]
-    return (urls[0] if urls else None), facts.get("outputHash") or None
+    download = next((url for url in urls if _FETCHABLE.fullmatch(url)), None)
+    output_hash = facts.get("outputHash")
+    return Source(download, urls[0] if urls else None, output_hash if isinstance(output_hash, str) and output_hash else None)

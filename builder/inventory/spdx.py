@@ -8,6 +8,7 @@ DEPENDS_ON relationship to each store path it refers to. Licences without an SPD
 ``LicenseRef-`` ids, declared with their names.
 """
 
+import hashlib
 import re
 import urllib.parse
 
@@ -19,17 +20,13 @@ IMAGE = "SPDXRef-Image"
 
 
 def document(sbom):
-    packages = [_image(sbom)] + [_package(package) for package in sbom.packages]
+    refs = licence_refs(sbom.packages)
+    packages = [_image(sbom)] + [_package(package, refs) for package in sbom.packages]
     relationships = [_relation("SPDXRef-DOCUMENT", "DESCRIBES", IMAGE)]
     relationships += [_relation(IMAGE, "CONTAINS", package_id(package.path, package.in_store))
                       for package in sbom.packages]
     relationships += [_relation(package_id(package.path, package.in_store), "DEPENDS_ON", package_id(reference, True))
                       for package in sbom.packages for reference in package.references]
-    extracted = {}
-    for package in sbom.packages:
-        for spdx_id, name in licences(package.facts):
-            if not spdx_id:
-                extracted[_licence_ref(name)] = name
     result = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -42,10 +39,10 @@ def document(sbom):
         "packages": packages,
         "relationships": relationships,
     }
-    if extracted:
+    if refs:
         result["hasExtractedLicensingInfos"] = [
             {"licenseId": ref, "name": name, "extractedText": "The licence Nix's meta.license names %s." % name}
-            for ref, name in sorted(extracted.items())]
+            for name, ref in sorted(refs.items(), key=lambda item: item[1])]
     return result
 
 
@@ -90,15 +87,15 @@ def oci_purl(sbom):
                                 "?" + qualifiers if qualifiers else "")
 
 
-def _package(package):
+def _package(package, refs):
     facts = package.facts
-    url, source_hash = source(facts)
-    declared = [spdx_id or _licence_ref(name) for spdx_id, name in licences(facts)]
+    origin = source(facts)
+    declared = [spdx_id or refs[name] for spdx_id, name in licences(facts)]
     result = {
         "SPDXID": package_id(package.path, package.in_store),
         "name": package.name,
         "packageFileName": package.path,
-        "downloadLocation": url or NO_ASSERTION,
+        "downloadLocation": origin.download or NO_ASSERTION,
         "filesAnalyzed": False,
         "licenseConcluded": NO_ASSERTION,
         "licenseDeclared": " AND ".join(declared) if declared else NO_ASSERTION,
@@ -116,15 +113,26 @@ def _package(package):
         result["homepage"] = facts["homepage"]
     if isinstance(facts.get("description"), str) and facts["description"]:
         result["description"] = facts["description"]
-    if source_hash:
-        result["sourceInfo"] = "fetched from %s, output hash %s" % (url or "(unknown)", source_hash)
+    if origin.url or origin.hash:
+        result["sourceInfo"] = "fetched by Nix from %s%s" % (
+            origin.url or "(a URL it does not say)", ", output hash %s" % origin.hash if origin.hash else "")
     if not package.in_store:
         result["comment"] = "the files of %s, copied to / of the image (copyToRoot)" % package.path
     return result
 
 
-def _licence_ref(name):
-    return "LicenseRef-" + re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-")
+def licence_refs(packages):
+    """{licence name: its LicenseRef- id} for the licences without an SPDX id: the name with
+    what an id may not hold made dashes; a name that leaves nothing, or the same id as
+    another name, gets a part of its hash besides."""
+    refs = {}
+    names = sorted({name for package in packages for spdx_id, name in licences(package.facts) if not spdx_id})
+    for name in names:
+        ref = "LicenseRef-" + (re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-.") or "unnamed")
+        if ref in refs.values() or ref == "LicenseRef-unnamed":
+            ref += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        refs[name] = ref
+    return refs
 
 
 def _image_reference(sbom):
