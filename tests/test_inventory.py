@@ -136,8 +136,9 @@ def test_a_docker_save_archive_is_read_without_an_oci_index(tmp_path):
 
 def test_documents_stay_valid_whatever_nix_says_of_licences_and_sources(tmp_path):
     """nixpkgs' facts as they come: mirror:// URLs (no download location an SBOM tool takes),
-    licence names that leave nothing of an id, two names that make the same id, an spdxId no
-    SPDX id could be; both validators accept the documents."""
+    URLs with spaces or a broken host, licence names that leave nothing of an id, two names
+    that make the same id, an spdxId no SPDX id could be; both validators accept the
+    documents."""
     import subprocess
     from builder.inventory import cyclonedx, spdx
     odd = [{"name": "+"}, {"name": "a b"}, {"name": "a-b"}, {"spdxId": "not an id!"}, {"spdxId": "MIT", "name": "mit"},
@@ -145,8 +146,9 @@ def test_documents_stay_valid_whatever_nix_says_of_licences_and_sources(tmp_path
     model = sbom.describe(image([layer("a", ["/nix/store/aaa-app-1.0", "/nix/store/bbb-lib-2"])]), GRAPH, [
         {"path": "/nix/store/aaa-app-1.0", "licenses": odd, "urls": ["mirror://gnu/app/app-1.0.tar.gz"],
          "outputHash": "sha256-" + "A" * 43 + "="},
-        {"path": "/nix/store/bbb-lib-2", "urls": ["mirror://x/y", "https://example.org/lib-2.tar.gz"],
-         "homepage": "https://example.org", "description": "lib"}], [], [], [])
+        {"path": "/nix/store/bbb-lib-2", "urls": ["mirror://x/y", "https://example.org/a b", "http://[bad/",
+                                                   "https://example.org/lib-2.tar.gz"],
+         "homepage": "https://example.org/a page", "description": "lib"}], [], [], [])
     spdx_file, cyclonedx_file = tmp_path / "spdx.json", tmp_path / "cyclonedx.json"
     spdx_file.write_text(json.dumps(spdx.document(model)))
     cyclonedx_file.write_text(json.dumps(cyclonedx.document(model)))
@@ -159,5 +161,6 @@ def test_documents_stay_valid_whatever_nix_says_of_licences_and_sources(tmp_path
     assert packages["app"]["downloadLocation"] == "NOASSERTION"
     assert "mirror://gnu/app/app-1.0.tar.gz" in packages["app"]["sourceInfo"]
     assert packages["lib"]["downloadLocation"] == "https://example.org/lib-2.tar.gz"
+    assert "homepage" not in packages["lib"], "a homepage with a space is no URL"
     declared = packages["app"]["licenseDeclared"].split(" AND ")
     assert len(declared) == len(set(declared)) == 5 and "MIT" in declared

@@ -9,7 +9,7 @@ serial number is derived from the image's digest, so the same image has the same
 
 import uuid
 
-from .sbom import licences, source
+from .sbom import homepage, licences, source
 from .spdx import oci_purl
 
 IMAGE = "image"
@@ -60,8 +60,8 @@ def _component(package):
     if isinstance(facts.get("description"), str) and facts["description"]:
         component["description"] = facts["description"]
     references = []
-    if isinstance(facts.get("homepage"), str) and "://" in facts["homepage"]:
-        references.append({"type": "website", "url": facts["homepage"]})
+    if homepage(facts):
+        references.append({"type": "website", "url": homepage(facts)})
     origin = source(facts)
     if origin.download:
         references.append({"type": "distribution", "url": origin.download,

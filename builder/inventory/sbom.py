@@ -8,6 +8,7 @@ The spdx and cyclonedx modules write it; commands.sbombuild is the command.
 
 import collections
 import re
+import urllib.parse
 
 from .names import parse_drv_name, store_name
 from ..core.errors import StrataError
@@ -89,11 +90,30 @@ first URL any tool can fetch (http, https, ftp, sftp, ssh, or git/hg/svn/bzr ove
 None; `url` the first URL Nix names (nixpkgs' ``mirror://`` ones too); `hash` the output
 hash Nix checks; each None where unknown."""
 
-_FETCHABLE = re.compile(r"((git|hg|svn|bzr)\+)?(https?|s?ftp|ssh)://[^\s]+")
+_FETCHABLE = re.compile(r"((git|hg|svn|bzr)\+)?(https?|s?ftp|ssh)")
+_WEB = re.compile(r"https?")
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def usable_url(url, schemes=_FETCHABLE):
+    """Whether `url` is one both formats take: a scheme `schemes` matches, a host, and only
+    the characters RFC 3986 allows (no spaces, no unbalanced brackets)."""
+    if not isinstance(url, str) or not _URL_CHARACTERS.fullmatch(url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an IPv6 host without its closing bracket
+        return False
+    return bool(schemes.fullmatch(parts.scheme) and parts.netloc)
+
+
+def homepage(facts):
+    """A package's homepage where it is a usable http(s) URL, else None."""
+    return facts.get("homepage") if usable_url(facts.get("homepage"), _WEB) else None
 
 
 def source(facts):
     urls = [url for url in facts.get("urls") or [] if isinstance(url, str) and "://" in url]
-    download = next((url for url in urls if _FETCHABLE.fullmatch(url)), None)
+    download = next((url for url in urls if usable_url(url)), None)
     output_hash = facts.get("outputHash")
     return Source(download, urls[0] if urls else None, output_hash if isinstance(output_hash, str) and output_hash else None)

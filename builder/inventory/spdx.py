@@ -13,7 +13,7 @@ import re
 import urllib.parse
 
 from .names import hash_part
-from .sbom import licences, source
+from .sbom import homepage, licences, source
 
 NO_ASSERTION = "NOASSERTION"
 IMAGE = "SPDXRef-Image"
@@ -109,8 +109,8 @@ def _package(package, refs):
         result["versionInfo"] = package.version
     if package.nar_hash:
         result["checksums"] = [{"algorithm": "SHA256", "checksumValue": package.nar_hash}]
-    if isinstance(facts.get("homepage"), str) and "://" in facts["homepage"]:
-        result["homepage"] = facts["homepage"]
+    if homepage(facts):
+        result["homepage"] = homepage(facts)
     if isinstance(facts.get("description"), str) and facts["description"]:
         result["description"] = facts["description"]
     if origin.url or origin.hash:
