@@ -164,3 +164,35 @@ def test_documents_stay_valid_whatever_nix_says_of_licences_and_sources(tmp_path
     assert "homepage" not in packages["lib"], "a homepage with a space is no URL"
     declared = packages["app"]["licenseDeclared"].split(" AND ")
     assert len(declared) == len(set(declared)) == 5 and "MIT" in declared
+
+
+def test_any_facts_nix_could_give_make_documents_both_validators_accept(tmp_path):
+    """A property test: whatever strings Nix hands over for a package (pname, version,
+    licences, homepage, description, URLs, hash), the SPDX document passes spdx-tools'
+    validation and the CycloneDX one the 1.5 schema."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+    from builder.inventory import cyclonedx, spdx
+    text = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.lists(st.integers(), max_size=2), st.sampled_from(
+        ["MIT", "GPL-2.0-or-later", "0", "https://example.org/x", "mirror://gnu/x", "http://[::1]/", "a b", ""]))
+    licence = st.fixed_dictionaries({"spdxId": text, "name": text})
+    facts = st.fixed_dictionaries({"pname": text, "version": text, "licenses": st.lists(licence, max_size=4),
+                                   "homepage": text, "description": text, "urls": st.lists(text, max_size=3),
+                                   "outputHash": text})
+    validator = JsonStrictValidator(SchemaVersion.V1_5)
+
+    @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(facts, facts)
+    def check(app, lib):
+        model = sbom.describe(image([layer("a", ["/nix/store/aaa-app-1.0", "/nix/store/bbb-lib-2"])]), GRAPH,
+                              [dict(app, path="/nix/store/aaa-app-1.0"), dict(lib, path="/nix/store/bbb-lib-2")],
+                              [], [], [])
+        path = tmp_path / "spdx.json"
+        path.write_text(json.dumps(spdx.document(model)))
+        problems = validate_full_spdx_document(parse_file(str(path)))
+        assert problems == [], [problem.validation_message for problem in problems]
+        assert validator.validate_str(json.dumps(cyclonedx.document(model))) is None
+    check()

@@ -11,6 +11,7 @@ import re
 import urllib.parse
 
 from .names import parse_drv_name, store_name
+from .spdxids import LICENCES
 from ..core.errors import StrataError
 from ..nix import nar
 
@@ -65,19 +66,15 @@ def _is_time(text):
         text[19] == "--T::Z" and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]).isdigit()
 
 
-_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
-
-
 def licences(facts):
     """[(SPDX id or None, name)] of a package's facts; [] where it claims none. An spdxId
-    is taken as Nix gives it (nixpkgs' are the SPDX list's); one that no SPDX id could be is
-    taken as a name."""
+    not on the SPDX list as the validators know it (spdxids) is taken as a name."""
     found = []
     for licence in facts.get("licenses") or []:
         if not isinstance(licence, dict):
             continue
         spdx_id, name = licence.get("spdxId"), licence.get("name")
-        if not (isinstance(spdx_id, str) and _SPDX_ID.fullmatch(spdx_id)):
+        if not isinstance(spdx_id, str) or spdx_id not in LICENCES:
             spdx_id, name = None, name if isinstance(name, str) and name else spdx_id
         if spdx_id or (isinstance(name, str) and name):
             found.append((spdx_id, name if isinstance(name, str) and name else spdx_id))
@@ -93,18 +90,21 @@ hash Nix checks; each None where unknown."""
 _FETCHABLE = re.compile(r"((git|hg|svn|bzr)\+)?(https?|s?ftp|ssh)")
 _WEB = re.compile(r"https?")
 _URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_DOMAIN = re.compile(r"[a-z0-9]+([-.][a-z0-9]+)*\.[a-z]{2,}", re.IGNORECASE)
 
 
 def usable_url(url, schemes=_FETCHABLE):
-    """Whether `url` is one both formats take: a scheme `schemes` matches, a host, and only
-    the characters RFC 3986 allows (no spaces, no unbalanced brackets)."""
+    """Whether `url` is one both formats and their tools take: a scheme `schemes` matches,
+    a domain name for a host (spdx-tools takes no IP address, no localhost), and only the
+    characters RFC 3986 allows (no spaces)."""
     if not isinstance(url, str) or not _URL_CHARACTERS.fullmatch(url):
         return False
     try:
         parts = urllib.parse.urlsplit(url)
-    except ValueError:  # an IPv6 host without its closing bracket
+        host = parts.hostname
+    except ValueError:  # a bracketed host left open
         return False
-    return bool(schemes.fullmatch(parts.scheme) and parts.netloc)
+    return bool(schemes.fullmatch(parts.scheme) and host and _DOMAIN.fullmatch(host))
 
 
 def homepage(facts):
