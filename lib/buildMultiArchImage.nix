@@ -5,8 +5,10 @@
 #   name     the image name (lowercased)
 #   tag      "latest"
 #   images   the images: archives or OCI layouts, from buildImage, buildLayeredImage, ...
-# passthru: imageName, imageTag, and the copyTo* scripts (copyToRegistry pushes every
-# image's blobs and manifest, then the index under the tag).
+# passthru: imageName, imageTag, `sbom` (a directory holding each image's SBOM that has
+# one, by its place in `images`), and the copyTo* scripts (copyToRegistry pushes every
+# image's blobs and manifest, then the index under the tag, and attaches each image's SBOM
+# to its manifest).
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName readBaseImage;
@@ -21,8 +23,14 @@ let
       imageName = name;
       inherit tag;
       images = map (image: readBaseImage { fromImage = image; function = "buildMultiArchImage"; argument = "images"; })
-        (plumbing.packages "buildMultiArchImage" "images" images);
+        checked;
     };
   };
+  checked = plumbing.packages "buildMultiArchImage" "images" images;
+  sbom = plumbing.writeTree "${baseName imageName}-sbom" (builtins.listToAttrs (builtins.genList
+    (number: { name = toString number; value.link = (builtins.elemAt checked number).sbom; })
+    (builtins.length checked)));
+  withSbom = builtins.all (image: image ? sbom) checked;
 in
-image // plumbing.copyScripts { inherit image; reference = "${imageName}:${tag}"; } // { inherit imageName; imageTag = tag; }
+image // plumbing.copyScripts ({ inherit image; reference = "${imageName}:${tag}"; } // (if withSbom then { inherit sbom; } else { }))
+// { inherit imageName; imageTag = tag; } // (if withSbom then { inherit sbom; } else { })

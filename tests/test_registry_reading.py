@@ -150,20 +150,9 @@ def test_a_hostile_referrers_listing_is_no_sbom_in_one_line(capsys, listing):
     one_error(err, "has no application/spdx+json SBOM attached")
 
 
-def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsys, monkeypatch):
-    """Pushed to a registry that answers OCI-Subject (distribution 3, zot): no referrers tag;
-    `strata sbom` then finds the documents through the referrers API."""
-    from builder.registry import push, sources
-    from servers import tiny_layout
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    layout = tmp_path / "image"
-    subject = tiny_layout(str(layout))
-    sbom = tmp_path / "sbom"
-    sbom.mkdir()
-    (sbom / "spdx.json").write_bytes(b'{"spdxVersion": "SPDX-2.3"}\n')
-    (sbom / "cyclonedx.json").write_bytes(b'{"bomFormat": "CycloneDX"}\n')
-    stored = {}
-
+def storing(stored, referrers_api):
+    """A registry keeping what is pushed in `stored` (name or digest: bytes), answering
+    OCI-Subject and the referrers API where `referrers_api`."""
     def respond(handler, body):
         path, method = handler.path.split("?")[0], handler.command
         name = path.rsplit("/", 1)[-1]
@@ -179,7 +168,7 @@ def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsy
             stored[name] = body
             document = json.loads(body)
             headers = [("Docker-Content-Digest", digest(body))]
-            if "subject" in document:
+            if referrers_api and "subject" in document:
                 headers.append(("OCI-Subject", document["subject"]["digest"]))
             return 201, headers, b""
         if method == "GET" and "/referrers/" in path:
@@ -191,7 +180,25 @@ def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsy
         if method == "GET":
             return (200, [], stored[name]) if name in stored else (404, [], b"")
         return 404, [], b""
-    with Server(respond) as server:
+    return respond
+
+
+def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsys, monkeypatch):
+    """Pushed to a registry that answers OCI-Subject (distribution 3, zot): no referrers tag;
+    `strata sbom` then finds the documents through the referrers API."""
+    from builder.registry import push, sources
+    from servers import tiny_layout
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = tmp_path / "image"
+    subject = tiny_layout(str(layout))
+    sbom = tmp_path / "sbom"
+    sbom.mkdir()
+    (sbom / "spdx.json").write_bytes(b'{"spdxVersion": "SPDX-2.3"}\n')
+    cyclonedx = json.dumps({"bomFormat": "CycloneDX", "metadata": {"component": {
+        "hashes": [{"alg": "SHA-256", "content": subject[7:]}]}}}) + "\n"
+    (sbom / "cyclonedx.json").write_text(cyclonedx)
+    stored = {}
+    with Server(storing(stored, referrers_api=True)) as server:
         push.push(sources.open_image(str(layout)), "docker://%s/app:1" % server.address, tls_verify=False,
                   sbom=str(sbom))
         capsys.readouterr()
@@ -199,5 +206,25 @@ def test_a_registry_with_the_referrers_api_lists_the_sbom_itself(tmp_path, capsy
                                   "--format", "cyclonedx")
         tags = [path for method, path, _ in server.requests if method == "PUT" and "/manifests/sha256-" in path]
     assert status == 0, err
-    assert out == '{"bomFormat": "CycloneDX"}\n' and tags == [], "no referrers tag where the registry lists them"
+    assert out == cyclonedx and tags == [], "no referrers tag where the registry lists them"
     assert digest(stored["1"]) == subject
+
+
+def test_an_sbom_of_another_image_is_never_attached(tmp_path, capsys, monkeypatch):
+    from builder.registry import push, sources
+    from servers import tiny_layout
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = tmp_path / "image"
+    tiny_layout(str(layout))
+    sbom = tmp_path / "sbom"
+    sbom.mkdir()
+    (sbom / "spdx.json").write_text("{}")
+    (sbom / "cyclonedx.json").write_text(json.dumps({"metadata": {"component": {
+        "hashes": [{"alg": "SHA-256", "content": "0" * 64}]}}}))
+    stored = {}
+    with Server(storing(stored, referrers_api=False)) as server:
+        push.push(sources.open_image(str(layout)), "docker://%s/app:1" % server.address, tls_verify=False,
+                  sbom=str(sbom))
+        puts = [path for method, path, _ in server.requests if method == "PUT" and "/manifests/" in path]
+    assert puts == ["/v2/app/manifests/1"] and "no SBOM names" in capsys.readouterr().err
+    assert not any(b'"subject"' in data for data in stored.values())

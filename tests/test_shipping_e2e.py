@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -190,6 +191,17 @@ def test_a_multi_arch_image_is_one_index_pushed_with_its_images(tmp_path):
             assert inspected["Architecture"] == arch
             run("podman", "pull", "-q", "--tls-verify=false", "--arch", arch, "%s/multi:v1" % address)
             assert json.loads(run("podman", "image", "inspect", "%s/multi:v1" % address))[0]["Architecture"] == arch
+        # Each platform's manifest has its own image's SBOM (referrers tag of its digest), the
+        # index none; strata sbom reads this machine's.
+        tags = json.load(urllib.request.urlopen("http://%s/v2/multi/tags/list" % address))["tags"]
+        platform_digests = sorted(entry["digest"] for entry in nested["manifests"])
+        assert sorted(tag for tag in tags if tag.startswith("sha256-")) == sorted(
+            "sha256-" + digest[7:] for digest in platform_digests)
+        amd64 = next(entry["digest"] for entry in nested["manifests"] if entry["platform"]["architecture"] == "amd64")
+        strata = os.path.join(built("cli", expression=os.path.join(REPO, "tests", "nix", "releases.nix")), "bin", "strata")
+        fetched = json.loads(run(strata, "sbom", "docker://%s/multi:v1" % address, "--tls-verify=false",
+                                 "--format", "cyclonedx"))
+        assert fetched["metadata"]["component"]["hashes"][0]["content"] == amd64[7:]
     loaded = ship(copy_script("multiArch", "copyToPodman", DOCKERTOOLS))
     assert loaded.returncode == 0, loaded.stderr
     assert run("podman", "run", "--rm", "--network", "none", "localhost/multi-arch:v1") == "hello from hello\n"

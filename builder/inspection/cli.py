@@ -18,6 +18,7 @@ from ..core import commandline
 from ..core.commandline import UsageError
 from ..core.errors import StrataError
 from ..core.progress import size_text
+from ..image.imageconfig import this_architecture
 from ..inventory.compare import compare
 from ..inventory.contents import read_image
 from ..tar import workers
@@ -100,7 +101,7 @@ def _sbom(image, options):
     from ..registry.referrers import fetch
     from ..registry.reading import opened
     with opened(image, options["tls_verify"], options["creds"]) as (registry, wanted):
-        return fetch(registry, wanted, options["format"])
+        return fetch(registry, wanted, options["format"], this_architecture())
 
 
 def _inspection(contents):

@@ -61,7 +61,7 @@ def _push(image, blobs, target, registry, mount_from, record, sbom):
             raise StrataError("%s: the registry refuses the manifest, OCI and Docker's alike, as invalid"
                               % registry.where())
     if sbom and top[1] in (MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE):
-        referrers.attach(registry, top[0], top[1], sbom)
+        referrers.attach_all(registry, manifests, sbom)
     elif sbom:
         registry.say("%s: the registry takes no OCI manifests, so no SBOM artifacts either: the SBOM is not attached"
                      % registry.where())

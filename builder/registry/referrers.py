@@ -7,7 +7,8 @@ descriptor. A registry that has the referrers API says so when it takes the mani
 ``OCI-Subject`` header) and lists it itself; for one without (distribution 2.8), the
 referrers tag schema of the distribution spec: the tag ``sha256-<hex of the subject's
 digest>`` holds an image index of the referring manifests, each descriptor with its
-``artifactType``, to which a push adds its own.
+``artifactType``, to which a push adds its own. Each SBOM goes to the manifest it names
+(a multi-platform image's to each platform's manifest).
 """
 
 import io
@@ -17,6 +18,7 @@ import os
 from ..core.errors import StrataError
 from ..image.imageconfig import canonical_json
 from ..image.imageformats import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digest
+from .reading import platform_manifest
 
 DOCUMENTS = {"spdx": ("spdx.json", "application/spdx+json"),
              "cyclonedx": ("cyclonedx.json", "application/vnd.cyclonedx+json")}
@@ -25,6 +27,35 @@ EMPTY = b"{}"
 EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 LARGEST = 256 << 20
 """The largest document fetched: an SBOM of a hundred thousand store paths is far smaller."""
+
+
+def attach_all(registry, manifests, sbom_directory):
+    """Attach to each pushed manifest ((bytes, media type), a multi-platform image's each
+    platform's) the SBOM in `sbom_directory` or one of its subdirectories (a multi-platform
+    image's `sbom`) that names that manifest: an SBOM is never attached to another image."""
+    found = {}
+    for directory in [sbom_directory] + sorted(
+            os.path.join(sbom_directory, name) for name in os.listdir(sbom_directory)):
+        described = _described(directory)
+        if described:
+            found.setdefault(described, directory)
+    for manifest, media_type in manifests:
+        directory = found.get(digest(manifest))
+        if directory:
+            attach(registry, manifest, media_type, directory)
+        else:
+            registry.say("%s: no SBOM names %s; none attached to it" % (registry.where(), digest(manifest)[:19]))
+
+
+def _described(directory):
+    """The manifest digest the SBOM in `directory` describes (its CycloneDX document's image
+    hash), or None where there is no SBOM there."""
+    try:
+        with open(os.path.join(directory, DOCUMENTS["cyclonedx"][0]), "rb") as stream:
+            image = json.load(stream)["metadata"]["component"]
+        return "sha256:" + next(entry["content"] for entry in image.get("hashes") or [] if entry["alg"] == "SHA-256")
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
 
 
 def attach(registry, subject, media_type, sbom_directory):
@@ -72,10 +103,11 @@ def referrers_tag(subject_digest):
     return "%s-%s" % (algorithm, encoded)
 
 
-def fetch(registry, reference, kind):
+def fetch(registry, reference, kind, architecture):
     """The SBOM document (bytes) of `kind` (spdx or cyclonedx) attached to the image
-    `reference` (a tag or digest) in `registry`."""
-    subject = registry.get_manifest(reference)[0]
+    `reference` (a tag or digest) in `registry`; of a multi-platform image, to its manifest
+    for linux on `architecture`."""
+    subject, _ = platform_manifest(registry, reference, "linux", architecture)
     subject_digest = digest(subject)
     listing = registry.get_referrers(subject_digest)
     if listing is None:
