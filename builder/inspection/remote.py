@@ -1,7 +1,9 @@
 """An image in a registry, read as the inventory reads local ones: its manifest (for an
 index, the one for this machine's platform, else the first), its config, and each layer
-fetched once into a temporary file that is scanned and deleted (see registry.reading)."""
+fetched once into a temporary file that is scanned and deleted, PARALLEL at once (see
+registry.reading)."""
 
+import concurrent.futures
 import io
 import os
 import tempfile
@@ -13,6 +15,8 @@ from ..inventory.contents import Contents, check_layer, scan_layer
 from ..registry.reading import opened, parse, platform_manifest
 
 LARGEST_CONFIG = 64 << 20
+PARALLEL = 4
+"""Layers fetched and read at once, each on a connection of its own, as a push sends them."""
 
 
 def read_remote(image, tls_verify=True, creds=None):
@@ -32,8 +36,9 @@ def read_remote(image, tls_verify=True, creds=None):
         if len(diff_ids) != len(descriptors):
             raise StrataError("%s: the config lists %d layers, the manifest %d"
                               % (registry.where(), len(diff_ids), len(descriptors)))
-        layers = [_layer(registry, number, descriptor, diff_id)
-                  for number, (descriptor, diff_id) in enumerate(zip(descriptors, diff_ids), 1)]
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+            layers = list(pool.map(lambda item: _layer(registry, item[0], *item[1]),
+                                   enumerate(zip(descriptors, diff_ids), 1)))
         return Contents("%s/%s" % (registry.host, registry.repository), wanted if ":" not in wanted else "",
                         config, digest_of(config_bytes), len(config_bytes), digest_of(data), layers)
 
