@@ -27,7 +27,7 @@
 #                         shadow, gshadow, nsswitch.conf, homes owned by their users, /tmp 1777
 #   perms                 [ ]: modes and owners of chosen files, store paths included, set as
 #                         the layer is written (no fakeroot): a list of { path; regex ? ".*";
-#                         mode ? null; uid ? null; gid ? null; uname ? null; gname ? null; },
+#                         mode ? null; orMode ? null; uid ? null; gid ? null; uname ? null; gname ? null; },
 #                         nix2container's shape (see builder/tree/perms.py and docs/users-and-perms.md)
 #   runAsRoot             null: shell run as root with the image's root as / (the base image
 #                         unpacked, copyToRoot copied over it, the store visible), under

@@ -310,7 +310,7 @@ rec {
   # its unset fields left out, so that a rule reads the same in every layer given it.
   perms = function: rules:
     let
-      fields = [ "path" "regex" "mode" "uid" "gid" "uname" "gname" ];
+      fields = [ "path" "regex" "mode" "orMode" "uid" "gid" "uname" "gname" ];
       check = index: rule:
         let
           where = "strata.${function}: `perms` rule ${toString index}";
@@ -318,7 +318,7 @@ rec {
           unknown = builtins.filter (name: !(builtins.elem name fields)) (builtins.attrNames rule);
         in
         if !(builtins.isAttrs rule) || isPackage rule then
-          throw ("${where} must be an attribute set { path; regex ? \".*\"; mode ? null; uid ? null; gid ? null;"
+          throw ("${where} must be an attribute set { path; regex ? \".*\"; mode ? null; orMode ? null; uid ? null; gid ? null;"
             + " uname ? null; gname ? null; }, got ${describe rule}")
         else if unknown != [ ] then
           throw "${where}: `${builtins.head unknown}` is not a field of a rule (${builtins.concatStringsSep ", " fields})"
@@ -327,6 +327,9 @@ rec {
         else if set ? mode && !(builtins.isString set.mode && builtins.match "[0-7]{1,4}" set.mode != null) then
           throw ("${where}: `mode` must be a string of octal digits such as \"0750\" (Nix has no octal numbers),"
             + " got ${describe set.mode}")
+        else if set ? orMode && !(builtins.isString set.orMode && builtins.match "[0-7]{1,4}" set.orMode != null) then
+          throw ("${where}: `orMode` must be a string of octal digits such as \"0200\" (Nix has no octal numbers),"
+            + " got ${describe set.orMode}")
         else set // { path = toString set.path; }
           // (if set ? uid then { uid = id function "perms.uid" set.uid; } else { })
           // (if set ? gid then { gid = id function "perms.gid" set.gid; } else { });

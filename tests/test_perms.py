@@ -62,7 +62,8 @@ def owner_and_mode(member):
     ({"path": "home/app", "uid": 1}, r"perms\[0\]\.path: 'home/app' is not an absolute, normal path"),
     ({"path": "/a/../b", "uid": 1}, r"perms\[0\]\.path: '/a/../b' is not an absolute, normal path"),
     ({"path": "/x", "regex": "(", "uid": 1}, r"perms\[0\]\.regex: '\(' is not a regular expression"),
-    ({"path": "/x"}, r"perms\[0\]: sets none of mode, uid, gid, uname, gname"),
+    ({"path": "/x"}, r"perms\[0\]: sets none of mode, orMode, uid, gid, uname, gname"),
+    ({"path": "/x", "orMode": 200}, r"perms\[0\]\.orMode: 200 is not a string of octal digits"),
     ({"path": "/x", "uid": 4294967295}, r"perms\[0\]\.uid: 4294967295 is not a user or group id"),
     ({"path": "/x", "uname": "a\0b"}, r"perms\[0\]\.uname: .* holds a NUL byte"),
     ("/x", r"perms\[0\]: expected an object with path and what to set"),
@@ -88,6 +89,18 @@ def test_store_paths_get_the_modes_and_owners_of_their_rules_later_rules_winning
     app_file = found[named(paths["app"] + "/share/app")]
     assert owner_and_mode(app_file) == (1001, 0, "", "root", 0o700)
     assert owner_and_mode(found[named(paths["app"] + "/share")]) == (0, 0, "root", "root", 0o755)
+
+
+def test_or_mode_adds_bits_after_mode_as_in_nix2container(store):
+    tmp_path, store_dir, paths, _ = store
+    blob = read_record(layer(tmp_path, "l", storePaths=[paths["lib"]], storeDir=store_dir, perms=[
+        {"path": paths["lib"] + "/share", "regex": "/lib$", "orMode": "0200"},
+        {"path": paths["lib"], "regex": "/share$", "mode": "0500", "orMode": "0020"},
+    ])).blob
+    found = members(blob)
+    assert found[named(paths["lib"] + "/share/lib")].mode == 0o644, "0444 | 0200"
+    assert found[named(paths["lib"] + "/share")].mode == 0o520, "mode, then its orMode"
+    assert found[named(paths["lib"] + "/link")].mode == 0o777
 
 
 def test_a_layer_without_perms_is_written_as_before(store):

@@ -2,7 +2,7 @@
 nix2container's shape, for any file of any layer — store paths included — with no
 fakeroot and no VM.
 
-A rule is ``{path, regex?, mode?, uid?, gid?, uname?, gname?}``:
+A rule is ``{path, regex?, mode?, orMode?, uid?, gid?, uname?, gname?}``:
 
 - ``path`` says where the rule looks: a store path (or a path inside one) selects that
   store path's entries where a layer holds it whole; a ``copyToRoot`` item selects the
@@ -13,7 +13,10 @@ A rule is ``{path, regex?, mode?, uid?, gid?, uname?, gname?}``:
   entry copied from a copyToRoot item, in the path it was copied from in the store, so
   nix2container's patterns (``/home/app$`` under a copied item) select what they did.
 - ``mode`` is a string of octal digits (``"0750"``, ``"1777"``): Nix has no octal
-  numbers, and an integer 750 would silently mean 0o1356. Symlinks keep 0777.
+  numbers, and an integer 750 would silently mean 0o1356. ``orMode``, the same, adds its
+  bits after ``mode`` (``{ mode = "0444"; orMode = "0200"; }`` gives 0644; ``orMode =
+  "0200"`` alone makes files writable by their owner and keeps the rest), as in
+  nix2container. Symlinks keep 0777.
 - ``uid``/``gid`` set the ids; ``uname``/``gname`` the names. An id set without its name
   leaves the name empty (``root`` for 0), as a numeric owner is written.
 
@@ -34,7 +37,7 @@ from ..core.errors import StrataError
 from ..core.fields import Fields
 from ..tar.tarwriter import Owner, numeric_owner
 
-FIELDS = ("path", "regex", "mode", "uid", "gid", "uname", "gname")
+FIELDS = ("path", "regex", "mode", "orMode", "uid", "gid", "uname", "gname")
 
 
 class Rule:
@@ -55,6 +58,7 @@ class Rule:
             self.path = fields.get("path", str)
             self.regex = fields.get("regex", str, ".*")
             self.mode = _mode(document.get("mode"))
+            self.or_mode = _mode(document.get("orMode"), "orMode")
             self.uid = fields.owner_id("uid", None)
             self.gid = fields.owner_id("gid", None)
             self.uname = fields.get("uname", str, None)
@@ -68,8 +72,8 @@ class Rule:
             self.pattern = re.compile(self.regex.encode("utf-8", "surrogateescape"))
         except re.error as error:
             raise StrataError("%s.regex: %r is not a regular expression: %s" % (where, self.regex, error))
-        if all(value is None for value in (self.mode, self.uid, self.gid, self.uname, self.gname)):
-            raise StrataError("%s: sets none of mode, uid, gid, uname, gname" % where)
+        if all(value is None for value in (self.mode, self.or_mode, self.uid, self.gid, self.uname, self.gname)):
+            raise StrataError("%s: sets none of mode, orMode, uid, gid, uname, gname" % where)
 
     def describe(self):
         return "perms rule {path = %s; regex = %s}" % (json.dumps(self.path), json.dumps(self.regex))
@@ -120,8 +124,8 @@ def apply(entries, rules, owner_of, copied=(), keep_dirlinks=False, alone=True):
             raise StrataError("%s: the regex selects nothing under %s" % (rule.describe(), rule.path))
         for index in selected:
             owners[index] = rule.owner(owners[index])
-            if rule.mode is not None and entries[index].kind != "symlink":
-                modes[index] = rule.mode
+            if entries[index].kind != "symlink":
+                modes[index] = _or(rule.mode, modes[index]) | (rule.or_mode or 0)
         applied.append(rule)
     return [entry._replace(mode=mode, owner=owner) for entry, mode, owner in zip(entries, modes, owners)], applied
 
@@ -186,12 +190,12 @@ def _store_path_of(path, store_prefix):
     return store_prefix + path[len(store_prefix):].split("/")[0]
 
 
-def _mode(value):
+def _mode(value, field="mode"):
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch("[0-7]{1,4}", value):
-        raise StrataError("mode: %s is not a string of octal digits such as \"0750\" (Nix has no octal"
-                          " numbers: 750 would be 0o1356)" % json.dumps(value))
+        raise StrataError("%s: %s is not a string of octal digits such as \"0750\" (Nix has no octal"
+                          " numbers: 750 would be 0o1356)" % (field, json.dumps(value)))
     return int(value, 8)
 
 
