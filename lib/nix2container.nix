@@ -14,7 +14,8 @@
 # buildLayer: deps, copyToRoot (or deprecated contents), ignore (a store path left out),
 #   layers (layers this one goes over: what they hold, nested ones too, is not repeated),
 #   reproducible (accepted: strata stores every layer's blob, as nix2container does for
-#   false), perms, maxLayers (1; more splits the store paths into layers of their own, the
+#   false), perms (or permsFile, a JSON file of them), maxLayers (1; more splits the store
+#   paths into layers of their own, the
 #   copyToRoot files on top), metadata ({ created_by; author; comment; } in the history).
 # pullImage: imageName, imageDigest, sha256 (of strata's archive, not of nix2container's
 #   directory: a user's hash changes once), os, arch, tlsVerify.
@@ -92,10 +93,17 @@ in
     , layers ? [ ]
     , reproducible ? true
     , perms ? [ ]
+    , permsFile ? null
     , maxLayers ? 1
     , metadata ? null
     }:
     let
+      # permsFile: the rules as a JSON file, read when the layer is evaluated (a build's
+      # output is built first, import from derivation).
+      givenPerms =
+        if permsFile == null then perms
+        else if perms != [ ] then throw "strata.nix2container.buildLayer: give `perms` or `permsFile`, not both"
+        else builtins.fromJSON (builtins.readFile permsFile);
       lower = flatten (list "buildLayer" "layers" layers);
       roots = copied "buildLayer" copyToRoot contents;
       depsList = plumbing.packages "nix2container.buildLayer" "deps" deps;
@@ -103,7 +111,8 @@ in
         (plumbing.packages "nix2container.buildLayer" "ignore" ignore);
       one = strata.buildLayer {
         name = "nix2container-layer";
-        inherit perms metadata;
+        inherit metadata;
+        perms = givenPerms;
         deps = depsList;
         copyToRoot = roots;
         referencesOf = roots;
@@ -114,7 +123,7 @@ in
       # maxLayers > 1: the store paths split by strata's layering into layers of their own,
       # the copyToRoot files in one on top; the result is the top one, the others its
       # nestedLayers (an image takes them below it).
-      rules = plumbing.perms "nix2container.buildLayer" perms;
+      rules = plumbing.perms "nix2container.buildLayer" givenPerms;
       rootPaths = map (item: builtins.unsafeDiscardStringContext (toString item)) roots;
       inRoot = rule: plumbing.permsStorePath rule == null || builtins.elem (plumbing.permsStorePath rule) rootPaths;
       top = strata.buildLayer {

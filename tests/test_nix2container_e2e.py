@@ -92,7 +92,8 @@ def test_copy_to_root_packages_run_from_root():
 
 
 def test_openbar_and_perms_set_modes_through_perms():
-    assert any(line.startswith("drwxrwxrwx") and line.endswith(" tmp") for line in load_and_run("openbar").splitlines())
+    for attr in ("openbar", "openbarFromFile"):
+        assert any(line.startswith("drwxrwxrwx") and line.endswith(" tmp") for line in load_and_run(attr).splitlines())
     listing = load_and_run("perms").splitlines()
     assert sum(1 for line in listing if line.startswith("-rwxrwxrwx")) == 2, listing
 

@@ -74,6 +74,16 @@ rec {
       config = { entrypoint = [ "${coreutils}/bin/ls" "-l" "/" ]; };
     };
 
+  # openbar with its rules in a file a build writes (permsFile).
+  openbarFromFile = nix2container.buildImage {
+    name = "openbar-from-file";
+    layers = [ (nix2container.buildLayer {
+      copyToRoot = [ (runCommand "tmp" "mkdir -p $out/tmp") ];
+      permsFile = runCommand "perms.json" "echo '[{\"path\": \"/tmp\", \"mode\": \"0777\"}]' > $out";
+    }) ];
+    config = { entrypoint = [ "${coreutils}/bin/ls" "-l" "/" ]; };
+  };
+
   # examples/layered.nix
   layered = nix2container.buildImage {
     name = "layered";
