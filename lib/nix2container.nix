@@ -15,7 +15,7 @@
 #   layers (layers this one goes over: what they hold, nested ones too, is not repeated),
 #   reproducible (accepted: strata stores every layer's blob, as nix2container does for
 #   false), perms (or permsFile, a JSON file of them), maxLayers (1; more splits the store
-#   paths into layers of their own, the
+#   paths into layers of their own, as does layersFile, the split exactly, the
 #   copyToRoot files on top), metadata ({ created_by; author; comment; } in the history).
 # pullImage: imageName, imageDigest, sha256 (of strata's archive, not of nix2container's
 #   directory: a user's hash changes once), os, arch, tlsVerify.
@@ -95,6 +95,7 @@ in
     , perms ? [ ]
     , permsFile ? null
     , maxLayers ? 1
+    , layersFile ? null
     , metadata ? null
     }:
     let
@@ -139,17 +140,16 @@ in
         attrs = {
           imageName = "nix2container-layer";
           contents = depsList;
-          inherit maxLayers;
           ownLayers = maxLayers;
+          layerSplit = layersFile;
+          ignore = ignored;
           customisationLayer = if tops == [ ] then null else top;
           lowerLayers = lower;
           storeDir = builtins.storeDir;
           exportReferencesGraph.closure = depsList ++ tops ++ lower;
         };
       };
-      groups = builtins.filter (paths: paths != [ ])
-        (map (group: builtins.filter (path: !(builtins.elem path ignored)) group.storePaths)
-          (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan))));
+      groups = map (group: group.storePaths) (builtins.fromJSON (builtins.unsafeDiscardStringContext (builtins.readFile plan)));
       split = map
         (paths: strata.buildLayer {
           name = "nix2container-layer-${builtins.substring 33 60 (baseNameOf (builtins.head paths))}";
@@ -165,7 +165,7 @@ in
       throw "strata.nix2container.buildLayer: `reproducible` must be true or false, got ${describe reproducible}"
     else if !(builtins.isInt maxLayers) || maxLayers < 1 then
       throw "strata.nix2container.buildLayer: `maxLayers` must be an integer of at least 1, got ${describe maxLayers}"
-    else if maxLayers == 1 || stacked == [ ] then one // { nestedLayers = lower; deps = depsList; }
+    else if (maxLayers == 1 && layersFile == null) || stacked == [ ] then one // { nestedLayers = lower; deps = depsList; }
     else last // { nestedLayers = lower ++ builtins.genList (builtins.elemAt stacked) (builtins.length stacked - 1); deps = depsList; };
 
   pullImage =

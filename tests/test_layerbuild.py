@@ -11,7 +11,7 @@ import pytest
 
 from builder.commands import spec
 from builder.core.errors import StrataError
-from builder.commands.layerbuild import build_layer, plan_layers, read_record
+from builder.commands.layerbuild import _exact_split, build_layer, plan_layers, read_record
 from builder.commands.layeredimage import build_layered_image, write_stream_script
 
 
@@ -182,3 +182,23 @@ def test_declared_accounts_merge_with_the_roots_own_and_refuse_clashes(tmp_path)
             accounts.add(fstree.merged_root([str(tmp_path / "pkg")], False), users, {"x": {"gid": 7000}},
                          None, str(scratch))
         assert message in str(error.value)
+
+
+@pytest.mark.parametrize("split, message", [
+    ([["/s/a"], ["/s/a", "/s/b"]], "layersFile: /s/a is in two layers"),
+    ([["/s/a", "/s/b", "/s/c"]], "layersFile: /s/c is not in the layer's closure"),
+    ([["/s/a"]], r"layersFile: /s/b \(and 0 more paths of the closure\) is in no layer"),
+    ([["/s/a", 3]], "layersFile: .* expected a list of lists of store paths"),
+    ({"a": 1}, "layersFile: .* expected a list of lists of store paths"),
+])
+def test_a_layers_file_must_split_the_closure_exactly(tmp_path, split, message):
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps(split))
+    with pytest.raises(StrataError, match=message):
+        _exact_split(str(path), {"/s/a", "/s/b"})
+
+
+def test_a_layers_file_gives_its_layers_in_order_empty_ones_dropped(tmp_path):
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps([["/s/b"], [], ["/s/c", "/s/a"]]))
+    assert _exact_split(str(path), {"/s/a", "/s/b", "/s/c"}) == [["/s/b"], ["/s/a", "/s/c"]]

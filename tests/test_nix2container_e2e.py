@@ -119,6 +119,12 @@ def test_build_layer_max_layers_splits_its_store_paths_into_layers_below_the_ima
     assert "Hello, world" in load_and_run("splitLayer")
 
 
+def test_build_layer_layers_file_is_the_split_exactly():
+    found, _ = layers("layersFile")
+    assert [paths for paths, _ in found] == [{"readline-8.1"}, {"busybox", "bash-interactive-5.2"}, {"hello-2.12"}]
+    assert "Hello, world" in load_and_run("layersFile")
+
+
 def test_copy_to_root_files_are_at_root_and_not_in_the_store():
     found, _ = layers("bash'")
     assert len(found) == 1

@@ -216,10 +216,13 @@ def planned_groups(image, lower, store_dir):
         wanted.update(record.references)
     for record in lower:
         wanted.difference_update(record.store_paths)
+    wanted.difference_update(image.ignore)
     base = base_image(image.base)
     if base:
         store_prefix = store_dir.strip("/") + "/"
         wanted = {path for path in wanted if store_prefix + os.path.basename(path) not in base.tree.nodes}
+    if image.layer_split is not None:
+        return [(_group_name(closure, group), group) for group in _exact_split(image.layer_split, wanted)]
     max_layers = 100 if image.max_layers is None else image.max_layers
     others = len(lower) + 1 + image.include_nix_db + (len(base.layers) if base else 0)
     budget = max_layers - others if image.own_layers is None else image.own_layers - bool(image.customisation_layer)
@@ -236,6 +239,31 @@ def planned_groups(image, lower, store_dir):
             raise StrataError("layeringPipeline: makes %d layers, and maxLayers = %d leaves %d for the store paths;"
                               " end it with [\"limit_layers\", %d]" % (len(groups), max_layers, budget, budget))
     return [(_group_name(closure, group), group) for group in groups]
+
+
+def _exact_split(path, wanted):
+    """The layers (lists of store paths) the file `path` gives (``layerSplit``), which must
+    hold each path of `wanted` once and nothing else; empty lists are no layers."""
+    try:
+        with open(path, "rb") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError, RecursionError) as error:
+        raise StrataError("layersFile: %s: not JSON (%s)" % (path, error))
+    if not isinstance(document, list) or not all(
+            isinstance(group, list) and all(isinstance(item, str) for item in group) for group in document):
+        raise StrataError("layersFile: %s: expected a list of lists of store paths" % path)
+    seen = set()
+    for group in document:
+        for item in group:
+            if item in seen:
+                raise StrataError("layersFile: %s is in two layers" % item)
+            if item not in wanted:
+                raise StrataError("layersFile: %s is not in the layer's closure" % item)
+            seen.add(item)
+    missing = sorted(wanted - seen)
+    if missing:
+        raise StrataError("layersFile: %s (and %d more paths of the closure) is in no layer" % (missing[0], len(missing) - 1))
+    return [sorted(group) for group in document if group]
 
 
 def read_layer_plan(path):

@@ -32,6 +32,9 @@ The image (ImageSpec; build-image, plan-layers, build-layered-image, write-strea
 ``nixDbLayer``            that layer prebuilt (layered images), or null
 ``nixUid``, ``nixGid``    owner of /nix: the store, the database (default 0, 0)
 ``base``                  a base image as read-base-image wrote it, or null
+``layerSplit``            or: a JSON file of lists of store paths, the layers exactly
+                          (nix2container's layersFile): each store path of the closure in one
+``ignore``                store paths the planned layers leave out
 ``perms``                 the image's rules (see perms): each must be applied by a layer
 ``ownLayers``             or: the budget of the image's own layers alone (the store layers
                           and the top one), whatever the base and the lower layers take
@@ -130,7 +133,8 @@ from . import times
 ImageSpec = collections.namedtuple("ImageSpec", [
     "name", "tag", "out", "config", "config_refs", "architecture", "variant", "os", "created",
     "format", "layers", "customisation_layer", "closure", "contents", "max_layers", "include_store_paths", "interpreter", "include_nix_db", "nix_db_layer",
-    "nix_uid", "nix_gid", "base", "layering_pipeline", "layer_plan", "perms", "own_layers", "base_config"])
+    "nix_uid", "nix_gid", "base", "layering_pipeline", "layer_plan", "perms", "own_layers", "base_config",
+    "layer_split", "ignore"])
 """What an image command reads: the image, its metadata and where its layers come from."""
 
 LayerSpec = collections.namedtuple("LayerSpec", [
@@ -215,6 +219,8 @@ def image_spec(document, out=None):
         base=fields.get("base", str, None),
         layering_pipeline=fields.get("layeringPipeline", list, None),
         layer_plan=fields.get("layerPlan", str, None),
+        layer_split=fields.get("layerSplit", str, None),
+        ignore=fields.string_list("ignore"),
         perms=_perms(fields),
         own_layers=fields.get("ownLayers", int, None),
         base_config=fields.choice("baseConfig", BASE_CONFIG, "inherit"),

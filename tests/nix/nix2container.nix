@@ -137,6 +137,20 @@ rec {
     }) ];
   };
 
+  # buildLayer's layersFile: the split given exactly (hello's closure less hello, ignored).
+  layersFile = nix2container.buildImage {
+    name = "layers-file";
+    config = { entrypoint = [ "${hello}/bin/hello" ]; };
+    layers = [ (nix2container.buildLayer {
+      deps = [ hello bashInteractive ];
+      ignore = hello;
+      layersFile = builtins.toFile "layers.json" (builtins.toJSON [
+        [ (builtins.unsafeDiscardStringContext "${readline81}") ]
+        [ (builtins.unsafeDiscardStringContext "${busybox}") (builtins.unsafeDiscardStringContext "${bashInteractive}") ]
+      ]);
+    }) ];
+  };
+
   # examples/perms.nix (its entrypoint a list: a string is one program name)
   perms = nix2container.buildImage {
     name = "perms";
