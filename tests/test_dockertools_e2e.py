@@ -381,7 +381,7 @@ def test_docker_tools_arguments_and_attributes_evaluate():
     ('(s.buildImage { name = "x"; perms = [ { path = "/tmp"; mode = 750; } ]; }).drvPath',
      'strata.buildImage: `perms` rule 0: `mode` must be a string of octal digits such as "0750" (Nix has no octal'),
     ('(s.buildLayeredImage { name = "x"; perms = [ { path = "/tmp"; owner = 1; } ]; }).drvPath',
-     "strata.buildLayeredImage: `perms` rule 0: `owner` is not a field of a rule (path, regex, mode, uid, gid,"),
+     "strata.buildLayeredImage: `perms` rule 0: `owner` is not a field of a rule (path, regex, mode, orMode, uid, gid,"),
     ('(s.buildLayer { perms = [ { path = "/tmp"; uid = -1; } ]; }).drvPath',
      "strata.buildLayer: `perms.uid` must be a user or group id from 0 to 4294967294, got -1"),
     ('(s.buildImage { name = "x"; perms = { path = "/tmp"; }; }).drvPath',
