@@ -130,9 +130,8 @@ def test_diff_of_two_releases_names_what_changed_and_what_a_push_uploads(v1, v2)
 
 def test_inspect_and_diff_read_a_registry_as_they_read_the_archive_and_the_sbom_comes_back(tmp_path, v1, v2):
     with registry_server(tmp_path / "registry") as (address, log, _):
-        for attr in ("v1", "v2"):
+        for attr, tag in (("v1", "1.0"), ("v2", "2.0"), ("v1Stream", "1.0-stream")):
             push = release(attr + ".copyToRegistry")
-            tag = "1.0" if attr == "v1" else "2.0"
             pushed = subprocess.run([os.path.join(push, "bin", "copy-to-registry"),
                                      "docker://%s/releases/app:%s" % (address, tag), "--dest-tls-verify=false"],
                                     capture_output=True, text=True)
@@ -149,6 +148,9 @@ def test_inspect_and_diff_read_a_registry_as_they_read_the_archive_and_the_sbom_
             fetched = strata("sbom", remote, "--tls-verify=false", "--format", kind)
             assert fetched.returncode == 0, fetched.stderr
             assert fetched.stdout == open(os.path.join(sbom, name)).read(), "byte for byte"
+        streamed = strata("sbom", "docker://%s/releases/app:1.0-stream" % address, "--tls-verify=false")
+        assert streamed.stdout == open(os.path.join(release("v1Stream.sbom"), "spdx.json")).read(), \
+            "a stream's SBOM names the manifest its push sends"
         # As the distribution spec's referrers tag schema has it, read with plain HTTP.
         base = "http://%s/v2/releases/app/manifests/" % address
         accept = {"Accept": "application/vnd.oci.image.index.v1+json"}
