@@ -15,6 +15,8 @@
 #   layeringPipeline      null; dockerTools' layering steps (see builder/nix/pipeline.py) instead of
 #                         strata's grouping
 # and strata's own:
+#   copyToRoot            [ ]: packages copied to / in the top layer (buildImage's meaning),
+#                         their references' closure in the store layers
 #   layers                [ ]: explicit layers, bottom first: buildLayer results, or lists of
 #                         store paths (each a layer of their closure less what the layers
 #                         below hold); the rest of the closure is planned into the layers left
