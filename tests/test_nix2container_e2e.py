@@ -125,6 +125,16 @@ def test_build_layer_layers_file_is_the_split_exactly():
     assert "Hello, world" in load_and_run("layersFile")
 
 
+def test_copy_to_root_with_max_layers_puts_its_files_on_top_of_the_store_layers():
+    found, _ = layers("layeredRoot")
+    assert len(found) == 3
+    assert sorted(name for paths, _ in found[:2] for name in paths) == [
+        "bash-interactive-5.2", "busybox", "hello-2.12", "readline-8.1"]
+    top_paths, top = found[2]
+    assert top_paths == set() and top["bin/hello"].issym() and "root" not in str(top)
+    assert "Hello, world" in load_and_run("layeredRoot")
+
+
 def test_copy_to_root_files_are_at_root_and_not_in_the_store():
     found, _ = layers("bash'")
     assert len(found) == 1

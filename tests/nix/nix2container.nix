@@ -91,6 +91,14 @@ rec {
     maxLayers = 3;
   };
 
+  # copyToRoot with maxLayers above 1: the files in a top layer, the store paths below.
+  layeredRoot = nix2container.buildImage {
+    name = "layered-root";
+    copyToRoot = [ (symlinkJoin { name = "root"; paths = [ bashInteractive hello ]; }) ];
+    config.entrypoint = [ "/bin/hello" ];
+    maxLayers = 3;
+  };
+
   # examples/nested.nix
   nested = nix2container.buildImage {
     name = "nested";
