@@ -84,6 +84,7 @@ def test_inspect_an_archive_says_each_layers_digests_sizes_store_paths_and_other
     assert sum(len(layer["storePaths"]) for layer in layers) == 6 and layers[-1]["otherFiles"] > 0
     table = strata("inspect", v1)
     assert table.returncode == 0 and all(layer["digest"][:19] in table.stdout for layer in layers)
+    assert table.stdout.splitlines()[-1].split()[:3] == ["total", str(len(layers)), "layers"]
     assert all(path in table.stdout for layer in layers for path in layer["storePaths"])
 
 

@@ -134,6 +134,11 @@ def _inspection_table(contents):
             number, layer.digest[:19], size_text(layer.size), size_text(layer.uncompressed_size),
             len(layer.store_paths), layer.other_files))
         lines += ["      %s" % path for path in layer.store_paths]
+    layers = contents.layers
+    lines.append("%-5s %-19s %10s %10s %6d %6d" % (
+        "total", "%d layers" % len(layers), size_text(sum(layer.size for layer in layers)),
+        size_text(sum(layer.uncompressed_size for layer in layers)),
+        len({path for layer in layers for path in layer.store_paths}), sum(layer.other_files for layer in layers)))
     return "\n".join(lines)
 
 
