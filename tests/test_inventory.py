@@ -179,9 +179,10 @@ def test_any_facts_nix_could_give_make_documents_both_validators_accept(tmp_path
     text = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.lists(st.integers(), max_size=2), st.sampled_from(
         ["MIT", "GPL-2.0-or-later", "0", "https://example.org/x", "mirror://gnu/x", "http://[::1]/", "a b", ""]))
     licence = st.fixed_dictionaries({"spdxId": text, "name": text})
-    facts = st.fixed_dictionaries({"pname": text, "version": text, "licenses": st.lists(licence, max_size=4),
-                                   "homepage": text, "description": text, "urls": st.lists(text, max_size=3),
-                                   "outputHash": text})
+    facts = st.fixed_dictionaries({"pname": text, "version": text,
+                                   "licenses": st.one_of(st.lists(st.one_of(licence, text), max_size=4), text),
+                                   "homepage": text, "description": text,
+                                   "urls": st.one_of(st.lists(text, max_size=3), text), "outputHash": text})
     validator = JsonStrictValidator(SchemaVersion.V1_5)
 
     @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

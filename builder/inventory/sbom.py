@@ -70,7 +70,7 @@ def licences(facts):
     """[(SPDX id or None, name)] of a package's facts; [] where it claims none. An spdxId
     not on the SPDX list as the validators know it (spdxids) is taken as a name."""
     found = []
-    for licence in facts.get("licenses") or []:
+    for licence in _list(facts.get("licenses")):
         if not isinstance(licence, dict):
             continue
         spdx_id, name = licence.get("spdxId"), licence.get("name")
@@ -113,7 +113,12 @@ def homepage(facts):
 
 
 def source(facts):
-    urls = [url for url in facts.get("urls") or [] if isinstance(url, str) and "://" in url]
+    urls = [url for url in _list(facts.get("urls")) if isinstance(url, str) and "://" in url]
     download = next((url for url in urls if usable_url(url)), None)
     output_hash = facts.get("outputHash")
     return Source(download, urls[0] if urls else None, output_hash if isinstance(output_hash, str) and output_hash else None)
+
+
+def _list(value):
+    """A fact that should be a list, as one (a hand-written spec may hold anything)."""
+    return value if isinstance(value, list) else []
