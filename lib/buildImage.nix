@@ -50,7 +50,6 @@
 plumbing:
 let
   inherit (plumbing) runBuilder toLower baseName hashPart readBaseImage configReferences commandsReferences;
-  check = plumbing.packages "buildImage";
   buildLayer = import ./buildLayer.nix plumbing;
 in
 args@{ name
@@ -85,12 +84,7 @@ args@{ name
 , buildVMMemorySize ? 512
 }:
 let
-  roots =
-    if contents != null && copyToRoot != null then
-      throw "strata.buildImage: `contents` is the old name of `copyToRoot`; pass only `copyToRoot`"
-    else if contents != null then
-      builtins.trace "warning: strata.buildImage: `contents` is deprecated, use `copyToRoot`" (check "contents" contents)
-    else check "copyToRoot" copyToRoot;
+  roots = plumbing.copyToRootOf "buildImage" copyToRoot contents;
 
   imageName = toLower name;
   script = if runAsRoot == null then "" else runAsRoot;

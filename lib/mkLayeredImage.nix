@@ -63,8 +63,7 @@ let
   # the top layer. The image checks that each rule was applied by some layer.
   rules = plumbing.perms function perms;
   # (A rule for a copyToRoot package is for its files at /: the top layer's.)
-  inRoot = rule: plumbing.permsStorePath rule == null
-    || builtins.elem (plumbing.permsStorePath rule) (map (item: builtins.unsafeDiscardStringContext (toString item)) copyToRootList);
+  inRoot = plumbing.permsInRoot copyToRootList;
   storeRules = builtins.filter (rule: !(inRoot rule)) rules;
   rootRules = builtins.filter inRoot rules;
   rulesOf = storePaths: builtins.filter (rule: builtins.elem (plumbing.permsStorePath rule) storePaths) storeRules;

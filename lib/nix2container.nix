@@ -43,13 +43,7 @@ let
     builtins.foldl' (kept: layer: if builtins.any (other: other.outPath == layer.outPath) kept then kept else kept ++ [ layer ])
       [ ] (builtins.concatMap (layer: (layer.nestedLayers or [ ]) ++ [ layer ]) layers);
 
-  copied = function: copyToRoot: contents:
-    if contents != null && copyToRoot != null then
-      throw "strata.nix2container.${function}: `contents` is the old name of `copyToRoot`; pass only `copyToRoot`"
-    else if contents != null then
-      builtins.trace "warning: strata.nix2container.${function}: `contents` is deprecated, use `copyToRoot`"
-        (plumbing.packages "nix2container.${function}" "contents" contents)
-    else plumbing.packages "nix2container.${function}" "copyToRoot" copyToRoot;
+  copied = function: plumbing.copyToRootOf "nix2container.${function}";
 in
 {
   buildImage =
@@ -125,8 +119,7 @@ in
       # the copyToRoot files in one on top; the result is the top one, the others its
       # nestedLayers (an image takes them below it).
       rules = plumbing.perms "nix2container.buildLayer" givenPerms;
-      rootPaths = map (item: builtins.unsafeDiscardStringContext (toString item)) roots;
-      inRoot = rule: plumbing.permsStorePath rule == null || builtins.elem (plumbing.permsStorePath rule) rootPaths;
+      inRoot = plumbing.permsInRoot roots;
       top = strata.buildLayer {
         name = "nix2container-layer-root";
         inherit metadata;

@@ -56,7 +56,7 @@ let
   };
 in
 rec {
-  inherit system shell toolsPath interpreter compiled skopeo fakeroot proot prootBinds shadow;
+  inherit system shell toolsPath interpreter skopeo fakeroot proot prootBinds shadow;
 
   # As nixpkgs' lib.makeOverridable: `f args` with `override`, which calls `f` again with
   # the arguments updated by an attribute set, or by a function of the old ones.
@@ -108,18 +108,21 @@ rec {
       copyTo = pushing "copy-to" (if skopeo == null then "sys.argv[1:]" else "sys.argv[1:] + [\"--skopeo\", \"${skopeo}\"]");
     };
 
+  # Python that runs `main` of the builder's module `module` with the arguments the Python
+  # expression `argv` makes, and exits with its status.
+  callMain = module: argv: ''
+    import sys
+    sys.path.insert(0, "${compiled}")
+    from ${module} import main
+    sys.exit(main(${argv}))
+  '';
+
   # A runnable derivation, bin/NAME, that runs `main` of the builder's module `module` with
   # the arguments the Python expression `argv` makes (of sys.argv).
   program = name: module: argv: builtins.derivation {
     inherit name system;
     builder = interpreter;
-    text = ''
-      #!${interpreter} -IS
-      import sys
-      sys.path.insert(0, "${compiled}")
-      from ${module} import main
-      sys.exit(main(${argv}))
-    '';
+    text = "#!${interpreter} -IS\n" + callMain module argv;
     args = [ "-I" "-S" "-c" ''
       import os
       bin = os.path.join(os.environ["out"], "bin")
@@ -161,9 +164,7 @@ rec {
       inherit name system;
       builder = interpreter;
       # -I -S: no user site, no site-packages, no PYTHON* variables: the standard library only.
-      args = [ "-I" "-S" "-B" "-c"
-        "import sys; sys.path.insert(0, '${compiled}'); from builder.commands.cli import main; sys.exit(main(sys.argv[1:]))"
-        command ];
+      args = [ "-I" "-S" "-B" "-c" (callMain "builder.commands.cli" "sys.argv[1:]") command ];
       __structuredAttrs = true;
     } // (if zstd != null then { inherit zstd; } else { }) // attrs);
 
@@ -336,6 +337,26 @@ rec {
     in
     if !(builtins.isList rules) then throw "strata.${function}: `perms` must be a list of rules, got ${describe rules}"
     else builtins.genList (index: check index (builtins.elemAt rules index)) (builtins.length rules);
+
+  # copyToRoot, or `contents`, its deprecated name (warned of), as a checked list; both
+  # given is an error. `function` names the caller.
+  copyToRootOf = function: copyToRoot: contents:
+    if contents != null && copyToRoot != null then
+      throw "strata.${function}: `contents` is the old name of `copyToRoot`; pass only `copyToRoot`"
+    else if contents != null then
+      builtins.trace "warning: strata.${function}: `contents` is deprecated, use `copyToRoot`"
+        (packages function "contents" contents)
+    else packages function "copyToRoot" copyToRoot;
+
+  # Whether a (checked) perms rule is for files at / rather than in the store: a path in the
+  # root, or a `copyToRoot` package's (its files are copied to /).
+  permsInRoot = copyToRoot: rule:
+    permsStorePath rule == null
+    || builtins.elem (permsStorePath rule) (map (item: builtins.unsafeDiscardStringContext (toString item)) copyToRoot);
+
+  # The proxy variables a fixed-output derivation takes from the Nix daemon's environment.
+  proxyVariables = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy"
+                     "HTTP_PROXY" "HTTPS_PROXY" "FTP_PROXY" "ALL_PROXY" "NO_PROXY" ];
 
   # A store path named in a plan read at evaluation time, made an input again: the plan's
   # text loses its context when parsed.

@@ -35,8 +35,7 @@ else
       inherit imageName imageDigest os arch variant finalImageName finalImageTag tlsVerify;
       inherit (plumbing) skopeo;
       sslCertFile = plumbing.caBundle;
-      impureEnvVars = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy"
-                        "HTTP_PROXY" "HTTPS_PROXY" "FTP_PROXY" "ALL_PROXY" "NO_PROXY" ];
+      impureEnvVars = plumbing.proxyVariables;
       outputHashMode = "flat";
     } // (if hash != null then { outputHash = hash; outputHashAlgo = builtins.head (builtins.match "([a-z0-9]+)-.*" hash); }
           else { outputHash = sha256; outputHashAlgo = "sha256"; });

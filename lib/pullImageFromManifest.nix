@@ -41,13 +41,10 @@ let
     name = hexOf descriptor.digest;
     inherit (plumbing) system;
     builder = plumbing.interpreter;
-    args = [ "-I" "-S" "-c" ''
-      import os, sys
-      sys.path.insert(0, "${plumbing.compiled}")
-      from builder.registry.cli import main
-      sys.exit(main(["fetch-blob", "${image}", "${descriptor.digest}", "${toString descriptor.size}", os.environ["out"]]${tlsFlags}))
-    '' ];
-    impureEnvVars = [ "http_proxy" "https_proxy" "all_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "ALL_PROXY" "NO_PROXY" ];
+    args = [ "-I" "-S" "-c" (plumbing.callMain "builder.registry.cli" "sys.argv[1:]")
+      "fetch-blob" image descriptor.digest (toString descriptor.size) (builtins.placeholder "out") ]
+      ++ (if tlsVerify then [ ] else [ "--tls-verify=false" ]);
+    impureEnvVars = plumbing.proxyVariables;
     outputHashMode = "flat";
     outputHashAlgo = "sha256";
     outputHash = hexOf descriptor.digest;

@@ -244,11 +244,7 @@ def planned_groups(image, lower, store_dir):
 def _exact_split(path, wanted):
     """The layers (lists of store paths) the file `path` gives (``layerSplit``), which must
     hold each path of `wanted` once and nothing else; empty lists are no layers."""
-    try:
-        with open(path, "rb") as stream:
-            document = json.load(stream)
-    except (OSError, ValueError, RecursionError) as error:
-        raise StrataError("layersFile: %s: not JSON (%s)" % (path, error))
+    document = _json_file(path, "layersFile", "JSON")
     if not isinstance(document, list) or not all(
             isinstance(group, list) and all(isinstance(item, str) for item in group) for group in document):
         raise StrataError("layersFile: %s: expected a list of lists of store paths" % path)
@@ -271,17 +267,23 @@ def read_layer_plan(path):
     earlier release), or None for none."""
     if path is None:
         return None
-    try:
-        with open(path, "rb") as stream:
-            document = json.load(stream)
-    except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
-        raise StrataError("layerPlan: %s: not a plan strata wrote (%s)" % (path, error))
+    document = _json_file(path, "layerPlan", "a plan strata wrote")
     if not isinstance(document, list) or not all(
             isinstance(layer, dict) and isinstance(layer.get("storePaths"), list)
             and all(isinstance(store_path, str) for store_path in layer["storePaths"]) for layer in document):
         raise StrataError("layerPlan: %s: expected the JSON a layered image's `plan` holds: a list of"
                           " {\"name\", \"storePaths\"}" % path)
     return [layer["storePaths"] for layer in document]
+
+
+def _json_file(path, argument, what):
+    """The JSON document in the file `path` that `argument` names; an error saying it is not
+    `what` where it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return json.load(stream)
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
+        raise StrataError("%s: %s: not %s (%s)" % (argument, path, what, error))
 
 
 def _customisation(image):

@@ -33,7 +33,7 @@ from ..core.errors import StrataError
 from ..core.output import output_directory
 from ..layers.layer import MEDIA_TYPES, Layer
 from ..tar.filedata import CHUNK
-from ..tar.streams import HashingSink, UncompressedReader
+from ..tar.streams import HashingReader, UncompressedReader
 from ..tree.accounts import FILES
 from ..tree.imagetree import ImageTree, Node, normal_name
 from .imagesources import UNREADABLE, open_source, parse_json, select_image
@@ -135,7 +135,7 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where,
     `tree`, keep what may be account files in `kept` (see _apply_entries); its record."""
     partial = os.path.join(out, BLOB_DIR, "partial")
     with source.open(name) as stream, open(partial, "wb") as copy:
-        blob = _CopyingReader(stream, copy)
+        blob = HashingReader(stream, copy)
         reader = UncompressedReader(blob, where)
         limit = source.size(name) * _MOST_EXPANDED[reader.compressor] + (1 << 20)
         try:
@@ -149,7 +149,7 @@ def _read_layer(source, name, expected_digest, diff_id, index, tree, out, where,
     os.replace(partial, os.path.join(out, BLOB_DIR, digest.split(":", 1)[1]))
     if reader.digest() != diff_id:
         raise StrataError("%s: its uncompressed digest is %s, the config's diff_id is %s" % (where, reader.digest(), diff_id))
-    return {"digest": digest, "diffId": diff_id, "size": blob.copied.size,
+    return {"digest": digest, "diffId": diff_id, "size": blob.seen.size,
             "mediaType": MEDIA_TYPES[reader.compressor]}
 
 
@@ -163,29 +163,12 @@ def _link_target(member, where):
 
 
 def _checked_digest(blob, expected_digest, where):
-    """The digest of what `blob` (a _CopyingReader) has read, which must be `expected_digest`
+    """The digest of what `blob` (a HashingReader) has read, which must be `expected_digest`
     where the manifest gives one."""
-    digest = blob.copied.digest()
+    digest = blob.seen.digest()
     if expected_digest is not None and digest != expected_digest:
         raise StrataError("%s: the blob's digest is %s, the manifest says %s" % (where, digest, expected_digest))
     return digest
-
-
-class _CopyingReader:
-    """Reads a blob, copying to `copy` what it reads, hashed and counted (`copied`)."""
-
-    def __init__(self, stream, copy):
-        self.stream = stream
-        self.copied = HashingSink(copy)
-
-    def read(self, size):
-        data = self.stream.read(size)
-        self.copied.write(data)
-        return data
-
-    def drain(self):
-        while self.read(CHUNK):
-            pass
 
 
 _MOST_EXPANDED = {"none": 1, "gz": 1100, "zstd": 33000}

@@ -182,16 +182,28 @@ def select_image(source, spec):
 def _platform(index, architecture, source):
     """The descriptor of an image index's manifest for linux on `architecture`, else its
     first; without an `architecture` (a base image), its only one."""
-    entries = [entry for entry in index.get("manifests") or [] if isinstance(entry, dict)]
-    if not entries:
-        raise StrataError("%s: the image index lists no manifest" % source.where)
+    entries = index_entries(index, source.where)
     if architecture is None and len(entries) > 1:
         raise StrataError("%s: an image of %d platforms (%s); a base image must be one: pull it for one platform"
                           " (pullImage's arch)" % (source.where, len(entries), ", ".join(
                               "%s/%s" % ((entry.get("platform") or {}).get("os"),
                                          (entry.get("platform") or {}).get("architecture")) for entry in entries)))
-    return next((entry for entry in entries if (entry.get("platform") or {}).get("os") == "linux"
-                 and (entry.get("platform") or {}).get("architecture") == architecture), entries[0])
+    return for_platform(entries, "linux", architecture) or entries[0]
+
+
+def index_entries(index, where):
+    """The manifests an image index (parsed) lists, as descriptors with a digest; an error
+    naming `where` where there are none."""
+    entries = [entry for entry in index.get("manifests") or [] if isinstance(entry, dict) and entry.get("digest")]
+    if not entries:
+        raise StrataError("%s: the image index lists no manifest" % where)
+    return entries
+
+
+def for_platform(entries, os_name, architecture):
+    """The descriptor among `entries` of the manifest for `os_name` on `architecture`, or None."""
+    return next((entry for entry in entries if (entry.get("platform") or {}).get("os") == os_name
+                 and (entry.get("platform") or {}).get("architecture") == architecture), None)
 
 
 def _manifest_of(source, config):

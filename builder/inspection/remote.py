@@ -11,8 +11,9 @@ import tempfile
 from ..core.errors import StrataError
 from ..image.imageconfig import this_architecture
 from ..image.imageformats import digest as digest_of
-from ..inventory.contents import Contents, check_layer, scan_layer
-from ..registry.reading import opened, parse, platform_manifest
+from ..inventory.contents import Contents, check_layer, config_diff_ids, scan_layer
+from ..registry.reading import opened, platform_manifest
+from ..registry.sources import json_object
 
 LARGEST_CONFIG = 64 << 20
 PARALLEL = 4
@@ -30,12 +31,9 @@ def read_remote(image, tls_verify=True, creds=None):
         buffer = io.BytesIO()
         registry.get_blob(config_descriptor.get("digest"), size, buffer)
         config_bytes = buffer.getvalue()
-        config = parse(config_bytes, registry, "the config")
-        diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
+        config = json_object(config_bytes, registry.where(), "the config")
         descriptors = manifest.get("layers") or []
-        if len(diff_ids) != len(descriptors):
-            raise StrataError("%s: the config lists %d layers, the manifest %d"
-                              % (registry.where(), len(diff_ids), len(descriptors)))
+        diff_ids = config_diff_ids(config, len(descriptors), registry.where())
         with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
             layers = list(pool.map(lambda item: _layer(registry, item[0], *item[1]),
                                    enumerate(zip(descriptors, diff_ids), 1)))

@@ -12,7 +12,6 @@ layer's entries outside the store paths that are not directories (whiteouts coun
 """
 
 import collections
-import hashlib
 import json
 import subprocess
 import tarfile
@@ -21,7 +20,7 @@ from ..core.errors import StrataError
 from ..image import imagesources
 from ..image.imageconfig import this_architecture
 from ..image.imageformats import digest as digest_of, oci_manifest
-from ..tar.streams import CHUNK, UncompressedReader
+from ..tar.streams import HashingReader, UncompressedReader
 from ..tree.imagetree import normal_name
 
 STORE_DIR = "/nix/store"
@@ -60,8 +59,8 @@ def read_image(reference, store_dir=STORE_DIR):
 
 def scan_layer(stream, where, store_dir=STORE_DIR, media_type=None):
     """The Layer whose blob `stream` reads (gzip, zstd or plain tar)."""
-    blob = _Hashing(stream)
-    tar = _Hashing(UncompressedReader(blob, where))
+    blob = HashingReader(stream)
+    tar = UncompressedReader(blob, where)
     prefix = normal_name(store_dir, where) + "/"
     store_paths, other_files = set(), 0
     try:
@@ -73,42 +72,19 @@ def scan_layer(stream, where, store_dir=STORE_DIR, media_type=None):
                     store_paths.add("/" + prefix + inside)
                 elif not member.isdir():
                     other_files += 1
-        while tar.read(CHUNK):
-            pass
-        while blob.read(CHUNK):
-            pass
+        tar.drain()
+        blob.drain()
     except imagesources.UNREADABLE as error:
         raise StrataError("%s: not a layer's tar (%s)" % (where, error))
-    return Layer(blob.digest(), tar.digest(), blob.size, tar.size, tuple(sorted(store_paths)), other_files,
-                 media_type)
-
-
-class _Hashing:
-    """A reader that hashes and counts what it reads."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def read(self, size=-1):
-        data = self.stream.read(size)
-        self.hash.update(data)
-        self.size += len(data)
-        return data
-
-    def digest(self):
-        return "sha256:" + self.hash.hexdigest()
+    return Layer(blob.seen.digest(), tar.digest(), blob.seen.size, tar.seen.size, tuple(sorted(store_paths)),
+                 other_files, media_type)
 
 
 def _from_source(source, wanted, store_dir):
     try:
         selected = imagesources.select_image(source, wanted)
         config = imagesources.parse_json(selected.config, source, "the config")
-        diff_ids = ((config.get("rootfs") or {}).get("diff_ids") if isinstance(config, dict) else None) or []
-        if len(diff_ids) != len(selected.layer_names):
-            raise StrataError("%s: the config lists %d layers, the manifest %d"
-                              % (source.where, len(diff_ids), len(selected.layer_names)))
+        diff_ids = config_diff_ids(config, len(selected.layer_names), source.where)
         layers = []
         for number, (name, expected, diff_id) in enumerate(
                 zip(selected.layer_names, selected.layer_digests, diff_ids), 1):
@@ -122,6 +98,14 @@ def _from_source(source, wanted, store_dir):
     name, tag = split_repo_tag(selected.repo_tags[0] if selected.repo_tags else "")
     return Contents(name, tag, config, digest_of(selected.config), len(selected.config), selected.manifest_digest,
                     layers)
+
+
+def config_diff_ids(config, count, where):
+    """The diff_ids of the parsed `config`, which must be `count`, the manifest's layers."""
+    diff_ids = ((config.get("rootfs") or {}).get("diff_ids") if isinstance(config, dict) else None) or []
+    if len(diff_ids) != count:
+        raise StrataError("%s: the config lists %d layers, the manifest %d" % (where, len(diff_ids), count))
+    return diff_ids
 
 
 def check_layer(layer, expected_digest, diff_id, where):

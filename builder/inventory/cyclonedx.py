@@ -60,8 +60,9 @@ def _component(package):
     if isinstance(facts.get("description"), str) and facts["description"]:
         component["description"] = facts["description"]
     references = []
-    if homepage(facts):
-        references.append({"type": "website", "url": homepage(facts)})
+    site = homepage(facts)
+    if site:
+        references.append({"type": "website", "url": site})
     origin = source(facts)
     if origin.download:
         references.append({"type": "distribution", "url": origin.download,

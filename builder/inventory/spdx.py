@@ -109,8 +109,9 @@ def _package(package, refs):
         result["versionInfo"] = package.version
     if package.nar_hash:
         result["checksums"] = [{"algorithm": "SHA256", "checksumValue": package.nar_hash}]
-    if homepage(facts):
-        result["homepage"] = homepage(facts)
+    site = homepage(facts)
+    if site:
+        result["homepage"] = site
     if isinstance(facts.get("description"), str) and facts["description"]:
         result["description"] = facts["description"]
     if origin.url or origin.hash:

@@ -218,9 +218,9 @@ class Registry:
         """Read the blob `digest` of `size` bytes into the binary `file`, checked."""
         download = transport.Download(file, size)
         self.request("GET", self._path("blobs", digest), into=download)
-        if download.received != size or download.digest() != digest:
+        if download.seen.size != size or download.seen.digest() != digest:
             raise StrataError("%s: the blob %s came back as %d bytes with digest %s, not %d bytes"
-                              % (self.where(), digest, download.received, download.digest(), size))
+                              % (self.where(), digest, download.seen.size, download.seen.digest(), size))
 
     def where(self):
         return "%s/%s" % (self.host, self.repository)

@@ -4,12 +4,13 @@ file. The strata command reads images so; pullImageFromManifest fetches its blob
 fixed-output derivation each) and its getManifest writes the lock file so."""
 
 import contextlib
-import json
 
 from . import credentials, reference
 from ..core.errors import StrataError
+from ..image.imagesources import for_platform, index_entries
 from .client import Registry
 from .secrets import Secrets
+from .sources import json_object
 
 TIME_BOUND = 3600
 """Seconds reading one image may take."""
@@ -35,18 +36,15 @@ def platform_manifest(registry, wanted, os_name, architecture, strict=True):
     """(bytes, parsed) of the manifest `wanted` names; for an index, of the manifest it
     lists for `os_name`/`architecture` (not `strict`: else of its first)."""
     data = registry.get_manifest(wanted)[0]
-    manifest = parse(data, registry, "the manifest")
+    manifest = json_object(data, registry.where(), "the manifest")
     if "manifests" not in manifest:
         return data, manifest
-    entries = [entry for entry in manifest.get("manifests") or [] if isinstance(entry, dict) and entry.get("digest")]
-    if not entries:
-        raise StrataError("%s: the image index lists no manifest" % registry.where())
-    chosen = next((entry for entry in entries if (entry.get("platform") or {}).get("os") == os_name
-                   and (entry.get("platform") or {}).get("architecture") == architecture), None)
+    entries = index_entries(manifest, registry.where())
+    chosen = for_platform(entries, os_name, architecture)
     if chosen is None and strict:
         raise StrataError("%s:%s has no manifest for %s/%s" % (registry.where(), wanted, os_name, architecture))
     data = registry.get_manifest((chosen or entries[0])["digest"])[0]
-    return data, parse(data, registry, "the platform's manifest")
+    return data, json_object(data, registry.where(), "the platform's manifest")
 
 
 def fetch_blob(image, digest, size, out, tls_verify=True):
@@ -54,13 +52,3 @@ def fetch_blob(image, digest, size, out, tls_verify=True):
     with opened(image, tls_verify) as (registry, _):
         with open(out, "wb") as stream:
             registry.get_blob(digest, size, stream)
-
-
-def parse(data, registry, what):
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        raise StrataError("%s: %s is not JSON (%s)" % (registry.where(), what, error))
-    if not isinstance(document, dict):
-        raise StrataError("%s: %s is not a JSON object" % (registry.where(), what))
-    return document

@@ -64,12 +64,11 @@ def attach(registry, subject, media_type, sbom_directory):
     registry lists no referrers itself."""
     described = {"mediaType": media_type, "digest": digest(subject), "size": len(subject)}
     pushed, listed = [], True
+    _send(registry, EMPTY)  # the config of every artifact
     for _, (name, artifact_type) in sorted(DOCUMENTS.items()):
         with open(os.path.join(sbom_directory, name), "rb") as stream:
             document = stream.read()
-        for blob in (EMPTY, document):
-            if not registry.has_blob(digest(blob), len(blob)):
-                registry.upload(digest(blob), len(blob), lambda blob=blob: iter([blob]))
+        _send(registry, document)
         manifest = artifact_manifest(document, artifact_type, described)
         listed = registry.put_referrer(manifest) and listed
         pushed.append({"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest(manifest), "size": len(manifest),
@@ -85,6 +84,12 @@ def attach(registry, subject, media_type, sbom_directory):
                               % (registry.where(), tag))
     registry.say("%s: the SBOM (SPDX, CycloneDX) attached to %s%s" % (
         registry.where(), described["digest"][:19], "" if listed else ", listed under the tag " + tag[:19] + "..."))
+
+
+def _send(registry, blob):
+    """Upload the small blob `blob` (bytes) unless the registry has it."""
+    if not registry.has_blob(digest(blob), len(blob)):
+        registry.upload(digest(blob), len(blob), lambda: iter([blob]))
 
 
 def artifact_manifest(document, artifact_type, subject):

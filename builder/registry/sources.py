@@ -61,7 +61,7 @@ def _from_layout(chunks, exists, where):
     """The Image of an OCI layout whose file `name` reads as `chunks(name)()`."""
     if not exists("index.json"):
         raise StrataError("%s: no index.json: not an image strata wrote (push others with skopeo)" % where)
-    index = _json(b"".join(chunks("index.json")()), where, "index.json")
+    index = json_object(b"".join(chunks("index.json")()), where, "index.json")
     entries = [entry for entry in index.get("manifests") or []
                if entry.get("mediaType") in (MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE)]
     if len(entries) != 1:
@@ -79,13 +79,13 @@ def _from_layout(chunks, exists, where):
 
     def image(descriptor):
         manifest = read(descriptor, "a manifest")
-        document = _json(manifest, where, "the manifest")
+        document = json_object(manifest, where, "the manifest")
         return Image(manifest, blob(document["config"]), [blob(layer) for layer in document["layers"]])
 
     if entries[0]["mediaType"] == MANIFEST_MEDIA_TYPE:
         return image(entries[0])
     nested = read(entries[0], "the image index")
-    return Index(nested, [image(entry) for entry in _json(nested, where, "the image index").get("manifests") or []])
+    return Index(nested, [image(entry) for entry in json_object(nested, where, "the image index").get("manifests") or []])
 
 
 def _from_stream_script(path):
@@ -117,8 +117,12 @@ def _blob(digest):
     return "blobs/" + digest.replace(":", "/", 1)
 
 
-def _json(data, where, what):
+def json_object(data, where, what):
+    """The JSON object `data` (bytes) holds; an error naming `where` and `what` otherwise."""
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as error:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:  # RecursionError: nested past Python's stack
         raise StrataError("%s: %s is not JSON (%s)" % (where, what, error))
+    if not isinstance(document, dict):
+        raise StrataError("%s: %s is not a JSON object" % (where, what))
+    return document

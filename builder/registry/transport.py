@@ -14,13 +14,14 @@ connection the server has already closed.
 """
 
 import collections
-import hashlib
 import http.client
 import select
 import socket
 import ssl
 import threading
 import time
+
+from ..tar.streams import HashingSink
 
 ANSWER_TIMEOUT = 30
 REQUEST_TIME = 60
@@ -136,8 +137,8 @@ class Connection:
 
 
 class Download:
-    """Where a blob read back goes: the binary file `file`, at most `size` bytes, hashed as
-    they come; each try starts it again."""
+    """Where a blob read back goes: the binary file `file`, at most `size` bytes, hashed and
+    counted as they come (`seen`, a HashingSink); each try starts it again."""
 
     def __init__(self, file, size):
         self.file = file
@@ -147,20 +148,14 @@ class Download:
     def restart(self):
         self.file.seek(0)
         self.file.truncate()
-        self.hash = hashlib.sha256()
-        self.received = 0
+        self.seen = HashingSink(self.file)
         self.overflowed = False
 
     def write(self, piece):
-        self.received += len(piece)
-        if self.received > self.size:
+        if self.seen.size + len(piece) > self.size:
             self.overflowed = True
             return
-        self.hash.update(piece)
-        self.file.write(piece)
-
-    def digest(self):
-        return "sha256:" + self.hash.hexdigest()
+        self.seen.write(piece)
 
 
 def _receive(response, into):

@@ -289,13 +289,32 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
+class HashingReader:
+    """Reads `stream`; what it reads is hashed and counted (`seen`, a HashingSink) and, with
+    `copy` (a sink), written there too."""
+
+    def __init__(self, stream, copy=None):
+        self.stream = stream
+        self.seen = HashingSink(copy)
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        self.seen.write(data)
+        return data
+
+    def drain(self):
+        while self.read(CHUNK):
+            pass
+
+
 class UncompressedReader:
-    """The layer's tar bytes from its blob (gzip or plain, told by the magic bytes), hashed."""
+    """The layer's tar bytes from its blob (gzip or plain, told by the magic bytes), hashed
+    and counted (`seen`)."""
 
     def __init__(self, blob, where):
         self.blob = blob
         self.where = where
-        self.hash = hashlib.sha256()
+        self.seen = HashingSink()
         head = blob.read(4)
         self.zstd = ZstdReader(blob, head, where) if head.startswith(ZSTD_MAGIC) else None
         self.compressor = "zstd" if self.zstd else "gz" if head.startswith(GZIP_MAGIC) else "none"
@@ -331,7 +350,7 @@ class UncompressedReader:
                 break
             self.pending += self._decompress(chunk)
         data, self.pending = (self.pending, b"") if size < 0 else (self.pending[:size], self.pending[size:])
-        self.hash.update(data)
+        self.seen.write(data)
         return data
 
     def drain(self):
@@ -339,4 +358,4 @@ class UncompressedReader:
             pass
 
     def digest(self):
-        return "sha256:" + self.hash.hexdigest()
+        return self.seen.digest()

@@ -23,8 +23,15 @@ let
     chmod 555 $out/bin/bash
   '';
   runCommand = name: script: package name script;
-  # The files of examples/perms.nix, ownership.nix and tests' nonRegressionIssue45.
+  # examples/perms.nix, ownership.nix and tests' nonRegressionIssue45: their `test` files
+  # copied to /, /tmp listed, one perms rule on them.
   test = runCommand "test" "mkdir -p $out/tmp; touch $out/tmp/test1.txt $out/tmp/test2.txt";
+  listingTmp = name: rule: nix2container.buildImage {
+    inherit name;
+    config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
+    copyToRoot = [ test ];
+    perms = [ ({ path = test; } // rule) ];
+  };
   writeScript = name: text: package name "printf '%s' '${text}' > $out; chmod 555 $out";
   symlinkJoin = { name, paths }: package name ''
     mkdir -p $out/bin
@@ -160,28 +167,13 @@ rec {
   };
 
   # examples/perms.nix (its entrypoint a list: a string is one program name)
-  perms = nix2container.buildImage {
-    name = "perms";
-    config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
-    copyToRoot = [ test ];
-    perms = [ { path = test; regex = ""; mode = "0777"; } ];
-  };
+  perms = listingTmp "perms" { regex = ""; mode = "0777"; };
 
   # examples/ownership.nix
-  ownership = nix2container.buildImage {
-    name = "ownership";
-    config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
-    copyToRoot = [ test ];
-    perms = [ { path = test; regex = "/tmp/test1.txt"; uid = 1001; gid = 1001; } ];
-  };
+  ownership = listingTmp "ownership" { regex = "/tmp/test1.txt"; uid = 1001; gid = 1001; };
 
   # tests/default.nix's nonRegressionIssue45: a regex names test1.txt alone.
-  nonRegressionIssue45 = nix2container.buildImage {
-    name = "perms";
-    config.entrypoint = [ "${coreutils}/bin/ls" "-l" "/tmp/" ];
-    copyToRoot = [ test ];
-    perms = [ { path = test; regex = "test1.txt"; mode = "0777"; } ];
-  };
+  nonRegressionIssue45 = listingTmp "perms" { regex = "test1.txt"; mode = "0777"; };
 
   # tests/default.nix's copyToRoot: packages copied to /, run from there.
   copyToRoot = nix2container.buildImage {
